@@ -1,0 +1,15 @@
+"""Layers of the course, named as on the slides and in Caffe.
+
+>>> from course_lib.layers import Conv, MaxPool, InnerProduct, ReLU, SoftmaxWithLoss
+"""
+
+from . import naive
+from .base import Blob, Layer
+from .conv import Conv
+from .core import Flatten, InnerProduct, ReLU
+from .im2col import col2im, im2col
+from .loss import SoftmaxWithLoss
+from .pooling import AvePool, MaxPool
+
+__all__ = ["Blob", "Layer", "InnerProduct", "ReLU", "MaxPool", "AvePool", "Conv", "Flatten",
+           "SoftmaxWithLoss", "im2col", "col2im", "naive"]
