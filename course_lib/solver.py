@@ -1,0 +1,185 @@
+"""Stochastic gradient descent with momentum (Caffe's SGDSolver), with snapshots.
+
+One iteration: zero the diffs, forward a mini-batch, backward, then for every parameter
+
+    v <- momentum * v + lr(t) * (diff + weight_decay * data)        data <- data - v
+
+Mini-batches walk a fresh permutation of the training set each epoch (every example once
+per epoch). Everything that decides the next step -- weights, velocities, the iteration, the
+epoch's permutation and position, the random generator -- goes into a snapshot, so a restored
+run continues exactly as the uninterrupted one would have.
+"""
+
+import json
+import os
+import tempfile
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .layers import SoftmaxWithLoss
+
+LR_POLICIES = ("fixed", "step", "inv", "exp")
+
+
+class SGDSolver:
+    """SGD with momentum, weight decay and Caffe's learning-rate policies.
+
+    lr(t) = lr                                  "fixed"
+          = lr * gamma ** floor(t / stepsize)   "step"
+          = lr * (1 + gamma * t) ** -power      "inv"  (LeNet's solver: gamma 1e-4, power 0.75)
+          = lr * gamma ** t                     "exp"
+    """
+
+    def __init__(self, net, lr=0.01, momentum=0.9, weight_decay=5e-4, lr_policy="fixed",
+                 gamma=0.1, power=0.75, stepsize=None, batch_size=64, seed=0):
+        if lr_policy not in LR_POLICIES:
+            raise ValueError(f"SGDSolver: lr_policy must be one of {LR_POLICIES}, got {lr_policy!r}")
+        if lr_policy == "step" and not stepsize:
+            raise ValueError("SGDSolver: lr_policy 'step' needs a stepsize")
+        if batch_size < 1:
+            raise ValueError(f"SGDSolver: batch_size must be >= 1, got {batch_size}")
+        self.net = net
+        self.hyper = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, lr_policy=lr_policy,
+                          gamma=gamma, power=power, stepsize=stepsize, batch_size=batch_size, seed=seed)
+        self.rng = np.random.default_rng(seed)
+        self.velocity = {k: np.zeros_like(b.data) for k, b in net.params().items()}
+        self.iter = 0
+        self.epoch = 0
+        self._perm, self._cursor = None, 0
+        self.history = {"iter": [], "loss": [], "lr": [],
+                        "eval_iter": [], "epoch": [], "train_acc": [], "val_acc": [], "val_loss": []}
+
+    # -- one step -------------------------------------------------------------
+    def learning_rate(self, t=None):
+        h, t = self.hyper, self.iter if t is None else t
+        return {"fixed": lambda: h["lr"],
+                "step": lambda: h["lr"] * h["gamma"] ** (t // (h["stepsize"] or 1)),
+                "inv": lambda: h["lr"] * (1 + h["gamma"] * t) ** -h["power"],
+                "exp": lambda: h["lr"] * h["gamma"] ** t}[h["lr_policy"]]()
+
+    def step(self, xb, yb):
+        """One SGD iteration on a mini-batch; returns its loss."""
+        self.net.zero_diff()
+        loss = self.net.forward(xb, yb)
+        self.net.backward()
+        lr, mu, wd = self.learning_rate(), self.hyper["momentum"], self.hyper["weight_decay"]
+        for name, blob in self.net.params().items():
+            v = self.velocity[name]
+            v *= mu
+            v += lr * (blob.diff + wd * blob.data)
+            blob.data -= v
+        self.history["iter"].append(self.iter)
+        self.history["loss"].append(loss)
+        self.history["lr"].append(lr)
+        self.iter += 1
+        return loss
+
+    def _next_batch(self, n):
+        """Indices of the next mini-batch; a new permutation starts each epoch."""
+        if self._perm is None or len(self._perm) != n or self._cursor >= n:
+            if self._perm is not None and self._cursor >= n:
+                self.epoch += 1
+            self._perm, self._cursor = self.rng.permutation(n), 0
+        idx = self._perm[self._cursor:self._cursor + self.hyper["batch_size"]]
+        self._cursor += len(idx)
+        return idx
+
+    # -- training loop ------------------------------------------------------------
+    def train(self, X, y, epochs=None, iterations=None, val=None, eval_every=None,
+              progress=True, train_eval_size=1000):
+        """Train for ``epochs`` passes (or ``iterations`` steps) over (X, y); returns ``history``.
+
+        Every ``eval_every`` iterations (default: once per epoch) and at the end, records the
+        accuracy on up to ``train_eval_size`` training examples and on ``val`` = (X_val, y_val).
+        """
+        X, y = self._check_data(X, y)
+        per_epoch = -(-len(X) // self.hyper["batch_size"])
+        if iterations is None:
+            iterations = per_epoch * (1 if epochs is None else epochs)
+        eval_every = eval_every or per_epoch
+        bar = tqdm(range(iterations), desc="train", unit="it", disable=not progress, leave=True)
+        for i in bar:
+            idx = self._next_batch(len(X))
+            loss = self.step(X[idx], y[idx])
+            if progress and (i % 10 == 0 or i == iterations - 1):
+                bar.set_postfix(loss=f"{loss:.3f}", epoch=self.epoch)
+            if (i + 1) % eval_every == 0 or i == iterations - 1:
+                self._evaluate(X, y, val, train_eval_size)
+        bar.close()
+        return self.history
+
+    def _evaluate(self, X, y, val, train_eval_size):
+        h = self.history
+        h["eval_iter"].append(self.iter)
+        h["epoch"].append(self.epoch + self._cursor / len(X))
+        h["train_acc"].append(self.accuracy(X[:train_eval_size], y[:train_eval_size]))
+        if val is not None:
+            Xv, yv = self._check_data(*val)
+            scores = self.net.predict(Xv)
+            h["val_acc"].append(float((scores.argmax(1) == yv).mean()))
+            h["val_loss"].append(SoftmaxWithLoss().forward(scores, yv))
+
+    def accuracy(self, X, y, batch_size=256):
+        """Fraction of examples whose highest score is the label."""
+        return float((self.net.predict(X, batch_size).argmax(1) == np.asarray(y)).mean())
+
+    @staticmethod
+    def _check_data(X, y):
+        X, y = np.asarray(X), np.asarray(y)
+        if len(X) != len(y):
+            raise ValueError(f"SGDSolver: {len(X)} examples but {len(y)} labels")
+        if len(X) == 0:
+            raise ValueError("SGDSolver: empty training set")
+        return X, y
+
+    # -- snapshots -----------------------------------------------------------------
+    def snapshot(self, path):
+        """Save weights, velocities and the solver's state to ``path`` (.npz), atomically."""
+        state = {"iter": self.iter, "epoch": self.epoch, "cursor": self._cursor, "hyper": self.hyper,
+                 "rng": self.rng.bit_generator.state, "history": self.history}
+        arrays = {f"param/{k}": b.data for k, b in self.net.params().items()}
+        arrays.update({f"velocity/{k}": v for k, v in self.velocity.items()})
+        if self._perm is not None:
+            arrays["perm"] = self._perm
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp.npz")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, state=np.array(json.dumps(state, default=_jsonable)), **arrays)
+            os.replace(tmp, path)  # never leaves a half-written snapshot behind
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return path
+
+    def restore(self, path):
+        """Load a snapshot written by :meth:`snapshot` into this solver and its net."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                state = json.loads(str(z["state"]))
+                arrays = {k: z[k] for k in z.files if k != "state"}
+        except (OSError, ValueError, KeyError) as e:
+            raise ValueError(f"SGDSolver.restore: {path} is not a readable snapshot ({e})") from e
+        params = self.net.params()
+        for name, blob in params.items():
+            saved = arrays.get(f"param/{name}")
+            if saved is None or saved.shape != blob.data.shape:
+                raise ValueError(f"SGDSolver.restore: snapshot {path} does not fit this net: parameter {name} "
+                                 f"expected shape {blob.data.shape}, found "
+                                 f"{None if saved is None else saved.shape}")
+        for name, blob in params.items():
+            blob.data[...] = arrays[f"param/{name}"]
+            self.velocity[name] = arrays[f"velocity/{name}"].astype(blob.data.dtype)
+        self.iter, self.epoch, self._cursor = state["iter"], state["epoch"], state["cursor"]
+        self.hyper = state["hyper"]
+        self.rng.bit_generator.state = state["rng"]
+        self.history = state["history"]
+        self._perm = arrays.get("perm")
+        return self
+
+
+def _jsonable(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"cannot store {type(x).__name__} in a snapshot")
