@@ -1,0 +1,138 @@
+"""The sequential net and the SGD solver: gradients through the whole net, training, snapshots."""
+
+import numpy as np
+import pytest
+
+from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.layers import Conv, InnerProduct, MaxPool, ReLU, SoftmaxWithLoss
+from course_lib.net import Net, cifar10_quick, lenet
+from course_lib.solver import SGDSolver
+
+
+def tiny_net(seed=0):
+    return Net([("conv1", Conv(1, 2, 3, pad=1, seed=seed)), ("pool1", MaxPool(2)), ("relu1", ReLU()),
+                ("ip1", InnerProduct(2 * 3 * 3, 3, seed=seed + 1)), ("loss", SoftmaxWithLoss())])
+
+
+def test_whole_net_gradient_matches_numerical():
+    net = tiny_net()
+    x = np.random.default_rng(0).standard_normal((2, 1, 6, 6))
+    y = np.array([0, 2])
+    net.zero_diff()
+    net.forward(x, y)
+    dx = net.backward()
+    assert rel_error(dx, numerical_gradient(lambda v: net.forward(v, y), x.copy())) < 1e-6
+    for name, blob in net.params().items():
+        num = numerical_gradient(lambda _: net.forward(x, y), blob.data)
+        assert rel_error(blob.diff, num) < 1e-6, name
+
+
+def test_topologies_shapes_and_initial_loss():
+    lenet_net, quick = lenet(seed=0), cifar10_quick(num_classes=100, seed=0)
+    assert lenet_net.forward(np.zeros((2, 1, 28, 28))).shape == (2, 10)
+    assert quick.forward(np.zeros((2, 3, 32, 32))).shape == (2, 100)
+    assert sum(b.data.size for b in lenet_net.params().values()) == 431080  # Caffe's LeNet
+    # small random weights: the initial loss is close to log C (the sanity check of the ladder)
+    x = np.random.default_rng(1).random((16, 3, 32, 32))
+    assert abs(quick.forward(x, np.arange(16) % 100) - np.log(100)) < 0.5
+    assert "ip1" in quick.summary((1, 3, 32, 32))
+
+
+def test_net_rejects_bad_layers():
+    with pytest.raises(ValueError, match="unique"):
+        Net([("a", ReLU()), ("a", ReLU())])
+    with pytest.raises(TypeError, match="not a course_lib Layer"):
+        Net([("a", lambda x: x)])
+
+
+def synthetic(n=96, seed=0):
+    """Two classes: a bright square in the top-left or in the bottom-right corner, plus noise."""
+    g = np.random.default_rng(seed)
+    y = g.integers(0, 2, n)
+    X = 0.1 * g.standard_normal((n, 1, 8, 8))
+    for i, c in enumerate(y):
+        X[i, 0, (0 if c == 0 else 5):(3 if c == 0 else 8), (0 if c == 0 else 5):(3 if c == 0 else 8)] += 1.0
+    return X.astype(np.float32), y
+
+
+def small_net(seed=0):
+    return Net([("conv1", Conv(1, 4, 3, seed=seed)), ("relu1", ReLU()), ("pool1", MaxPool(2)),
+                ("ip1", InnerProduct(4 * 3 * 3, 2, seed=seed + 1)), ("loss", SoftmaxWithLoss())]).astype(np.float32)
+
+
+def test_training_lowers_the_loss_and_learns():
+    X, y = synthetic()
+    solver = SGDSolver(small_net(), lr=0.05, momentum=0.9, weight_decay=1e-4, batch_size=16, seed=0)
+    hist = solver.train(X, y, epochs=8, progress=False)
+    assert np.mean(hist["loss"][-6:]) < 0.5 * np.mean(hist["loss"][:6])
+    assert hist["train_acc"][-1] >= 0.95
+    assert len(hist["train_acc"]) == 8  # one evaluation per epoch
+
+
+def test_each_epoch_visits_every_example_once():
+    X, y = synthetic(n=40)
+    solver = SGDSolver(small_net(), batch_size=16, seed=3)
+    seen = [solver._next_batch(len(X)) for _ in range(3)]  # 16 + 16 + 8 = one epoch
+    assert sorted(np.concatenate(seen).tolist()) == list(range(40))
+    assert solver.epoch == 0
+    solver._next_batch(len(X))
+    assert solver.epoch == 1
+
+
+def test_lr_policies_follow_caffe_formulas():
+    net = small_net()
+    assert SGDSolver(net, lr=0.01, lr_policy="inv", gamma=1e-4, power=0.75).learning_rate(100) == \
+        pytest.approx(0.01 * (1 + 1e-4 * 100) ** -0.75)
+    assert SGDSolver(net, lr=0.1, lr_policy="step", gamma=0.5, stepsize=10).learning_rate(25) == pytest.approx(0.025)
+    assert SGDSolver(net, lr=0.1, lr_policy="fixed").learning_rate(1000) == 0.1
+    with pytest.raises(ValueError, match="lr_policy must be one of"):
+        SGDSolver(net, lr_policy="cosine")
+
+
+def test_momentum_and_weight_decay_update_by_hand():
+    layer = InnerProduct(2, 2, seed=0)
+    net = Net([("ip", layer), ("loss", SoftmaxWithLoss())])
+    solver = SGDSolver(net, lr=0.1, momentum=0.9, weight_decay=0.01, batch_size=1)
+    x, y = np.array([[1.0, -2.0]]), np.array([1])
+    w0 = layer.params["weight"].data.copy()
+    solver.step(x, y)
+    g1 = layer.params["weight"].diff.copy()
+    v1 = 0.1 * (g1 + 0.01 * w0)
+    np.testing.assert_allclose(layer.params["weight"].data, w0 - v1)
+    w1 = layer.params["weight"].data.copy()
+    solver.step(x, y)
+    v2 = 0.9 * v1 + 0.1 * (layer.params["weight"].diff + 0.01 * w1)
+    np.testing.assert_allclose(layer.params["weight"].data, w1 - v2)
+
+
+def test_snapshot_restore_continues_identically(tmp_path):
+    X, y = synthetic(n=50)
+    straight = SGDSolver(small_net(), lr=0.05, batch_size=16, seed=7)
+    straight.train(X, y, iterations=11, progress=False)
+
+    first = SGDSolver(small_net(), lr=0.05, batch_size=16, seed=7)
+    first.train(X, y, iterations=5, progress=False)   # stops in the middle of the second epoch
+    path = first.snapshot(tmp_path / "snap.npz")
+    resumed = SGDSolver(small_net(seed=99), lr=0.05, batch_size=16, seed=12345).restore(path)
+    resumed.train(X, y, iterations=6, progress=False)
+
+    for name, blob in straight.net.params().items():
+        np.testing.assert_array_equal(resumed.net.params()[name].data, blob.data, err_msg=name)
+    assert resumed.history["loss"] == straight.history["loss"]
+    assert resumed.iter == 11
+    assert [p.name for p in tmp_path.iterdir()] == ["snap.npz"]  # no temporary file left behind
+
+
+def test_restore_rejects_a_snapshot_of_another_net(tmp_path):
+    path = SGDSolver(small_net()).snapshot(tmp_path / "a.npz")
+    other = Net([("ip1", InnerProduct(3, 2)), ("loss", SoftmaxWithLoss())])
+    with pytest.raises(ValueError, match="does not fit this net"):
+        SGDSolver(other).restore(path)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable snapshot"):
+        SGDSolver(small_net()).restore(tmp_path / "bad.npz")
+
+
+def test_train_rejects_mismatched_labels():
+    with pytest.raises(ValueError, match="10 examples but 9 labels"):
+        SGDSolver(small_net()).train(np.zeros((10, 1, 8, 8), np.float32), np.zeros(9, int), progress=False)
