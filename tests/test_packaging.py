@@ -20,7 +20,8 @@ def pyproject_deps():
 
 def conda_deps():
     deps, python = {}, None
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text().split("\ndependencies:", 1)[1]
+    for line in text.splitlines():
         m = re.match(r"^  - ([^:#]+?)\s*$", line)  # top-level entries only, not the pip: list
         if not m:
             continue
