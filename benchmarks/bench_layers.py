@@ -1,0 +1,288 @@
+"""Time the fast layers and two training steps on one CPU thread.
+
+    .venv/bin/python benchmarks/bench_layers.py            # everything (about a minute)
+    .venv/bin/python benchmarks/bench_layers.py --quick    # fewer repeats
+
+Prints medians over repeats (milliseconds) and ratios ours / reference, where the reference is
+- the slides' loop versions (``course_lib.layers.naive``) on small shapes where loops finish, and
+- ``torch.nn.functional`` on the real shapes, in this same process, when PyTorch is installed
+  (float32 for both, ``torch.set_num_threads(1)``).
+A training step is zero_diff, forward with labels, backward and an SGD update (momentum 0.9,
+weight decay 5e-4): LeNet with a batch of 64 1x28x28 images, cifar10_quick with 100 3x32x32.
+
+OpenBLAS picks its kernel from the CPU unless ``OPENBLAS_CORETYPE`` says otherwise; when that
+variable is set, the whole benchmark runs a second time in a subprocess without it (and without
+``OPENBLAS_L2_SIZE``), so both figures appear and each says which kernel ran.
+"""
+
+import os
+
+# One thread everywhere; this must happen before numpy (or torch) is imported.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from course_lib.layers import AvePool, Conv, MaxPool, naive  # noqa: E402
+from course_lib.net import cifar10_quick, lenet  # noqa: E402
+from course_lib.solver import SGDSolver  # noqa: E402
+
+try:
+    import threadpoolctl
+except ImportError:  # the benchmark still runs; it just cannot say which BLAS is loaded
+    threadpoolctl = None
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    torch = None
+
+DTYPE = np.float32
+LR, MOMENTUM, WEIGHT_DECAY = 0.01, 0.9, 5e-4
+
+
+# -- timing -------------------------------------------------------------------------------
+def median_times(fns, repeats, budget_seconds=20.0):
+    """{name: fn} -> {name: median seconds} over ``repeats`` calls (at least 3 once the budget
+    is spent). Calls alternate between the functions, so a slow spell of a shared machine hits
+    all of them alike; one warm-up call each first."""
+    for fn in fns.values():
+        fn()
+    times = {name: [] for name in fns}
+    start = time.perf_counter()
+    while True:
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+        n = len(times[name])
+        if n >= repeats or (n >= 3 and time.perf_counter() - start > budget_seconds):
+            break
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def row(label, ours, ref, ref_name):
+    ratio = ours / ref
+    print(f"  {label:<44} ours {ours * 1e3:9.3f} ms   {ref_name} {ref * 1e3:9.3f} ms   ratio {ratio:8.3f}")
+    return ratio
+
+
+# -- environment --------------------------------------------------------------------------
+def describe_machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor() or cpu
+    print(f"machine: {os.cpu_count()} logical CPUs, {cpu}; Python {platform.python_version()}, numpy {np.__version__}")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        print(f"  {var}={os.environ.get(var, '(unset)')}")
+    if threadpoolctl is None:
+        print("  threadpoolctl not installed: cannot check the BLAS or its thread count")
+    else:
+        for pool in threadpoolctl.threadpool_info():
+            print(f"  {pool['user_api']}: {pool['internal_api']} {pool.get('version')} "
+                  f"kernel={pool.get('architecture', '?')} threads={pool['num_threads']} "
+                  f"({os.path.basename(pool['filepath'])})")
+    if torch is not None:
+        torch.set_num_threads(1)
+        print(f"  torch {torch.__version__}: {torch.get_num_threads()} thread(s)")
+    else:
+        print("  torch not installed: only the ratios against the loop versions are printed")
+
+
+# -- layers against the loop versions -----------------------------------------------------
+def rand(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(DTYPE)
+
+
+def conv_fwd_bwd(layer, x, dy):
+    layer.zero_diff()
+    layer.forward(x)
+    return layer.backward(dy)
+
+
+def bench_loops(repeats):
+    print("\nLayers, forward + backward, against the loop versions (course_lib.layers.naive):")
+    ratios = {}
+    x = rand((2, 3, 10, 10))
+    for k, s, p in [(3, 1, 1), (5, 2, 2)]:
+        conv = Conv(3, 4, k, stride=s, pad=p, seed=0).astype(DTYPE)
+        w, b = conv.params["weight"].data, conv.params["bias"].data
+        dy = rand(conv.setup(x.shape), 1)
+
+        def loop():
+            naive.conv_forward(x, w, b, s, p)
+            naive.conv_backward(dy, x, w, s, p)
+
+        t = median_times({"ours": lambda: conv_fwd_bwd(conv, x, dy), "loop": loop}, max(3, repeats // 4))
+        ratios[f"Conv k{k} s{s} p{p}"] = row(f"Conv 3->4 k{k} s{s} p{p}, x {x.shape}", t["ours"], t["loop"], "loops")
+    for k, s, p in [(2, 2, 0), (3, 2, 1)]:
+        pool = MaxPool(k, s, pad=p)
+        ho = wo = (10 + 2 * p - k) // s + 1
+        dy = rand((2, 3, ho, wo), 1)
+
+        def loop():
+            _, arg = naive.maxpool_forward(x, k, s, p, ho, wo)
+            naive.maxpool_backward(dy, x.shape, arg, p)
+
+        t = median_times({"ours": lambda: (pool.forward(x), pool.backward(dy)), "loop": loop}, max(3, repeats // 4))
+        ratios[f"MaxPool k{k} s{s} p{p}"] = row(f"MaxPool k{k} s{s} p{p}, x {x.shape}", t["ours"], t["loop"], "loops")
+    return ratios
+
+
+# -- layers and nets against PyTorch --------------------------------------------------------
+CONV_CASES = [  # (name, x shape, F, k, stride, pad): the convolutions of the two nets
+    ("lenet conv1", (64, 1, 28, 28), 20, 5, 1, 0),
+    ("lenet conv2", (64, 20, 12, 12), 50, 5, 1, 0),
+    ("cifar conv1", (100, 3, 32, 32), 32, 5, 1, 2),
+    ("cifar conv2", (100, 32, 16, 16), 32, 5, 1, 2),
+    ("cifar conv3", (100, 32, 8, 8), 64, 5, 1, 2),
+]
+POOL_CASES = [  # (name, layer class, x shape, k, stride, ceil_mode)
+    ("lenet pool1 max", MaxPool, (64, 20, 24, 24), 2, 2, False),
+    ("lenet pool2 max", MaxPool, (64, 50, 8, 8), 2, 2, False),
+    ("cifar pool1 max", MaxPool, (100, 32, 32, 32), 3, 2, True),
+    ("cifar pool2 ave", AvePool, (100, 32, 16, 16), 3, 2, True),
+]
+
+
+def torch_fwd_bwd(fn, x, dy):
+    x.grad = None
+    fn(x).backward(dy)
+
+
+def bench_layers_torch(repeats):
+    print("\nLayers, forward + backward, against torch.nn.functional (same shapes, float32):")
+    ratios = {}
+    for name, shape, f, k, s, p in CONV_CASES:
+        conv = Conv(shape[1], f, k, stride=s, pad=p, seed=0).astype(DTYPE)
+        x, dy = rand(shape), rand(conv.setup(shape), 1)
+        tw = torch.tensor(conv.params["weight"].data, requires_grad=True)
+        tb = torch.tensor(conv.params["bias"].data, requires_grad=True)
+        tx, tdy = torch.tensor(x, requires_grad=True), torch.tensor(dy)
+
+        def tfn(t):
+            return F.conv2d(t, tw, tb, stride=s, padding=p)
+
+        def tstep():
+            tw.grad = tb.grad = None
+            torch_fwd_bwd(tfn, tx, tdy)
+
+        t = median_times({"ours": lambda: conv_fwd_bwd(conv, x, dy), "torch": tstep}, repeats)
+        ratios[name] = row(f"{name}: Conv {shape} -> {f}@{k}x{k} pad {p}", t["ours"], t["torch"], "torch")
+    for name, cls, shape, k, s, ceil in POOL_CASES:
+        pool = cls(k, s, ceil_mode=ceil)
+        x, dy = rand(shape), rand(pool.setup(shape), 1)
+        tx, tdy = torch.tensor(x, requires_grad=True), torch.tensor(dy)
+        if cls is MaxPool:
+            def tfn(t):
+                return F.max_pool2d(t, k, s, ceil_mode=ceil)
+        else:
+            def tfn(t):
+                return F.avg_pool2d(t, k, s, ceil_mode=ceil)
+        t = median_times({"ours": lambda: (pool.forward(x), pool.backward(dy)),
+                          "torch": lambda: torch_fwd_bwd(tfn, tx, tdy)}, repeats)
+        ratios[name] = row(f"{name}: {cls.__name__}({k}, {s}) {shape}", t["ours"], t["torch"], "torch")
+    return ratios
+
+
+def torch_net(net):
+    """The same net in torch.nn.functional, starting from the same weights: (forward(x, y) -> loss, params)."""
+    params, ops = [], []
+    for name, layer in net.body:
+        kind = type(layer).__name__
+        p = {k: torch.tensor(b.data, requires_grad=True) for k, b in layer.params.items()}
+        params += list(p.values())
+        if kind == "Conv":
+            ops.append(lambda t, p=p, l=layer: F.conv2d(t, p["weight"], p["bias"], l.stride, l.pad))
+        elif kind == "MaxPool":
+            ops.append(lambda t, l=layer: F.max_pool2d(t, l.kernel_size, l.stride, l.pad, ceil_mode=l.ceil_mode))
+        elif kind == "AvePool":
+            ops.append(lambda t, l=layer: F.avg_pool2d(t, l.kernel_size, l.stride, l.pad, ceil_mode=l.ceil_mode))
+        elif kind == "ReLU":
+            ops.append(F.relu)
+        elif kind == "InnerProduct":
+            ops.append(lambda t, p=p: F.linear(t.flatten(1), p["weight"], p["bias"]))
+        elif kind == "Flatten":
+            ops.append(lambda t: t.flatten(1))
+        else:
+            raise ValueError(f"torch_net: no torch counterpart for layer {name} ({kind})")
+
+    def forward(x, y):
+        for op in ops:
+            x = op(x)
+        return F.cross_entropy(x, y)
+
+    return forward, params
+
+
+def bench_steps(repeats, with_torch):
+    title = "against torch (same weights and batch)" if with_torch else "(no torch: absolute times only)"
+    print(f"\nTraining step: zero_diff + forward with labels + backward + SGD update, {title}:")
+    ratios = {}
+    for name, make, shape in [("LeNet", lenet, (64, 1, 28, 28)), ("cifar10_quick", cifar10_quick, (100, 3, 32, 32))]:
+        net = make(seed=0, dtype=DTYPE)
+        x = rand(shape)
+        y = np.random.default_rng(1).integers(0, 10, size=shape[0])
+        fns = {}
+        if with_torch:
+            tforward, tparams = torch_net(net)  # copy the weights before our solver moves them
+            tx, ty = torch.tensor(x), torch.tensor(y)
+            opt = torch.optim.SGD(tparams, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
+
+            def tstep():
+                opt.zero_grad()
+                loss = tforward(tx, ty)
+                loss.backward()
+                opt.step()
+                return loss.item()
+
+            loss_ours = net.forward(x, y)
+            loss_torch = tforward(tx, ty).item()
+            print(f"  {name}: initial loss ours {loss_ours:.6f}, torch {loss_torch:.6f} (the same net)")
+            fns["torch"] = tstep
+        solver = SGDSolver(net, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY, batch_size=shape[0])
+        fns["ours"] = lambda: solver.step(x, y)
+        t = median_times(fns, repeats)
+        if with_torch:
+            ratios[name] = row(f"{name} step, batch {shape}", t["ours"], t["torch"], "torch")
+        else:
+            print(f"  {name} step, batch {shape}: ours {t['ours'] * 1e3:.3f} ms")
+    return ratios
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--no-rerun", action="store_true",
+                        help="do not rerun without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE")
+    args = parser.parse_args(argv)
+    repeats = 7 if args.quick else 25
+
+    describe_machine()
+    if threadpoolctl is not None:  # belt and braces: a BLAS that ignored the variables is capped too
+        threadpoolctl.threadpool_limits(1)
+    bench_loops(repeats)
+    if torch is not None:
+        bench_layers_torch(repeats)
+    bench_steps(repeats, torch is not None)
+
+    coretype_vars = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    if not args.no_rerun and any(v in os.environ for v in coretype_vars):
+        print("\n" + "=" * 100 + "\nAgain without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (OpenBLAS picks its own kernel):\n")
+        sys.stdout.flush()
+        env = {k: v for k, v in os.environ.items() if k not in coretype_vars}
+        subprocess.run([sys.executable, __file__, "--no-rerun"] + (["--quick"] if args.quick else []),
+                       env=env, check=True)
+
+
+if __name__ == "__main__":
+    main()
