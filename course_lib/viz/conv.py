@@ -127,13 +127,13 @@ def _finish(ax, title, xlim, ylim):
     ax.set_title(title, fontsize=11, pad=12)
 
 
-def draw_influence(x_shape, weight, top_diff, pixel, stride=1, pad=0, ax=None):
+def draw_influence(x_shape, weight, top_diff, pixel, stride=1, pad=0, ax=None, names=("input", "top diff")):
     """The slide's question "take one pixel in layer n-1: which pixels of the next layer does it
     influence?" drawn for one input pixel.
 
     Bottom: channel c of the input (padding as a grey ring). Top: every feature map's top diff;
     the influenced pixels are orange and show the kernel offset (p, q) that touches the input
-    pixel. Returns the figure.
+    pixel. ``names`` labels the bottom and the top grids. Returns the figure.
     """
     import matplotlib.pyplot as plt
     weight, top_diff = np.asarray(weight), np.asarray(top_diff)
@@ -159,7 +159,7 @@ def draw_influence(x_shape, weight, top_diff, pixel, stride=1, pad=0, ax=None):
             labels[r + pad][s + pad] = f"{r},{s}"
     bx0 = (width - wp) / 2
     _grid(ax, bx0, 0, labels, colors, fontsize=8)
-    ax.text(bx0 + wp / 2, -hp - 0.6, f"input channel c={c} (image n={n})" + (f", pad={pad} in grey" if pad else ""),
+    ax.text(bx0 + wp / 2, -hp - 0.6, f"{names[0]}, channel c={c} (image n={n})" + (f", pad={pad} in grey" if pad else ""),
             ha="center", va="top", fontsize=10)
 
     # top: one grid per feature map, influenced pixels in orange with their kernel offset
@@ -172,11 +172,11 @@ def draw_influence(x_shape, weight, top_diff, pixel, stride=1, pad=0, ax=None):
         labels = [[f"{top_diff[n, f, i, j]:.2f}" + (f"\nw{hit[i, j].p}{hit[i, j].q}" if (i, j) in hit else "")
                    for j in range(wo)] for i in range(ho)]
         _grid(ax, tx0, ty0, labels, colors, fontsize=9)
-        ax.text(tx0 + wo / 2, ty0 + 0.3, f"top diff, map f={f}", ha="center", va="bottom", fontsize=10)
+        ax.text(tx0 + wo / 2, ty0 + 0.3, f"{names[1]}, map f={f}", ha="center", va="bottom", fontsize=10)
         for (i, j) in hit:
             _arrow(ax, src, _edge(tx0, ty0, i, j, top=False), alpha=0.6)
     total = sum(t.product for t in terms)
-    _finish(ax, f"input pixel (row {row}, col {col}) influences {len(terms)} top pixels "
+    _finish(ax, f"{names[0]} pixel (row {row}, col {col}) influences {len(terms)} top pixels "
                 f"(orange; wPQ = kernel offset)\ndE/dx there = sum of top_diff * w = {total:.4f}",
             xlim, ylim)
     return fig
