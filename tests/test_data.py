@@ -348,6 +348,10 @@ def test_download_round_trip(tmp_path, cifar10_tar):
 def test_download_reextracts_from_verified_archive(tmp_path, cifar10_tar):
     payload, _ = cifar10_tar
     spec = replace(CIFAR10, md5=hashlib.md5(payload).hexdigest())
+    (tmp_path / spec.filename).write_bytes(payload[:99] + bytes([payload[99] ^ 1]) + payload[100:])  # damaged archive found in the cache
+    with pytest.raises(ValueError, match="delete the file or pass force=True"):
+        download_archive(spec, tmp_path, fetch=no_fetch, progress=False)
+    assert listing(tmp_path) == [spec.filename]
     (tmp_path / spec.filename).write_bytes(payload)
     assert download_archive(spec, tmp_path, fetch=no_fetch, progress=False) == find_cifar10(tmp_path)
 
@@ -385,6 +389,19 @@ def test_bad_download_leaves_previous_cache_untouched(tmp_path, cifar10_tar):
         assert after == before and find_cifar10(tmp_path) == folder
 
 
+def test_forced_download_replaces_cache_cleanly(tmp_path, cifar10_tar):
+    payload, _ = cifar10_tar
+    spec = replace(CIFAR10, md5=hashlib.md5(payload).hexdigest())
+    folder = download_archive(spec, tmp_path, fetch=FakeFetch(payload), progress=False)
+    first = listing(tmp_path)
+    src = tmp_path.parent / f"{tmp_path.name}-src2"
+    new_payload = make_tar_gz(write_cifar10(src, n_test=9, seed=5)[0])
+    new_spec = replace(CIFAR10, md5=hashlib.md5(new_payload).hexdigest())
+    assert download_archive(new_spec, tmp_path, fetch=FakeFetch(new_payload), force=True, progress=False) == folder
+    assert listing(tmp_path) == first  # same files, no temporary or old folder left
+    assert len(load_cifar10(folder)[3]) == 9 and (tmp_path / spec.filename).read_bytes() == new_payload
+
+
 def test_truncated_download_with_content_length(tmp_path, cifar10_tar):
     payload, _ = cifar10_tar
     spec = replace(CIFAR10, md5=hashlib.md5(payload).hexdigest())
@@ -418,7 +435,7 @@ def test_failure_mid_stream_leaves_nothing(tmp_path):
 def test_corrupt_archive_is_not_unpacked(tmp_path):
     payload = b"this is not a gzip file" * 10
     spec = replace(CIFAR10, md5=hashlib.md5(payload).hexdigest())
-    with pytest.raises(ValueError, match="corrupt or truncated archive"):
+    with pytest.raises(ValueError, match="could not unpack: corrupt or truncated archive"):
         download_archive(spec, tmp_path, fetch=FakeFetch(payload), progress=False)
     assert find_cifar10(tmp_path) is None and not [p for p in listing(tmp_path) if "cifar-10-batches-py" in p]
 

@@ -68,9 +68,9 @@ def load_fashion_mnist(folder=None):
     folder = Path(folder or FASHION_DIR)
     X_train, y_train = load_mnist(folder, "train", sha256=FASHION_SHA256)
     X_test, y_test = load_mnist(folder, "t10k", sha256=FASHION_SHA256)
+    origin = " (Debian package dataset-fashion-mnist)" if folder == Path(FASHION_DIR) else ""
     description = (f"Fashion-MNIST (Zalando Research): {len(y_train):,} training and {len(y_test):,} test "
-                   f"28x28 grayscale photos of clothing in 10 classes, read from {folder} "
-                   f"(Debian package dataset-fashion-mnist).")
+                   f"28x28 grayscale photos of clothing in 10 classes, read from {folder}{origin}.")
     return Dataset(X_train, y_train, X_test, y_test, list(FASHION_CLASSES), "fashion-mnist", description)
 
 

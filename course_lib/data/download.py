@@ -156,9 +156,12 @@ def _extract(spec, archive, root):
     try:
         try:
             with tarfile.open(archive, "r:gz") as tar:
-                tar.extractall(tmp, members=_safe_members(tar, spec, archive), filter="data")
+                members = _safe_members(tar, spec, archive)
+                # the "data" filter exists from Python 3.11.4 on; _safe_members already did the vital checks
+                kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                tar.extractall(tmp, members=members, **kwargs)
         except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
-            raise ValueError(f"{archive}: corrupt or truncated archive ({err})") from None
+            raise ValueError(f"{archive}: could not unpack: corrupt or truncated archive? ({err})") from None
         missing = [m for m in spec.members if not (tmp / spec.folder / m).is_file()]
         if missing:
             raise ValueError(f"{archive}: {spec.name} archive lacks {missing} under {spec.folder}/")
