@@ -108,7 +108,7 @@ def draw_net_graph(layers, input_shape, ax=None, title=None):
             _box(ax, 4.3, y, text, 2.3, box_h + 0.12, "honeydew", fontsize=8)
             _arrow(ax, (3.15, y + 0.08), (box_w / 2 + 0.45, y + 0.08), PARAM_COLOR, linestyle="--")
             _arrow(ax, (box_w / 2 + 0.45, y - 0.08), (3.15, y - 0.08), BACKWARD_COLOR)
-            ax.text(2.3, y - 0.1, r"$\partial E/\partial w$", ha="center", va="top", fontsize=8,
+            ax.text(2.3, y - 0.1, r"$\partial E/\partial w$", ha="center", va="top", fontsize=9,
                     color=BACKWARD_COLOR)
         if is_loss:
             _box(ax, -4.0, y, "labels $y_0$", 1.5, box_h, "whitesmoke", fontsize=9)
