@@ -117,9 +117,20 @@ def test_figures_draw_without_a_display():
         plt.close(fg)
 
 
-def test_widget_builds_with_one_slider_per_index():
+def test_widget_redraws_the_table_for_the_chosen_pixel(capsys):
+    # outside a kernel the widget's Output area does not capture, so its table reaches stdout
     pytest.importorskip("ipywidgets")
     rng = np.random.default_rng(2)
-    box = V.influence_explorer((1, 2, 4, 4), rng.standard_normal((3, 2, 2, 2)), rng.standard_normal((1, 3, 3, 3)))
+    x_shape, weight, top_diff = (1, 2, 4, 4), rng.standard_normal((3, 2, 2, 2)), rng.standard_normal((1, 3, 3, 3))
+    dx, _, _ = naive.conv_backward(top_diff, np.zeros(x_shape), weight)
+    box = V.influence_explorer(x_shape, weight, top_diff, dx=dx)
     sliders = box.children[0].children
     assert [s.max for s in sliders] == [0, 1, 3, 3]
+    capsys.readouterr()
+    sliders[1].value, sliders[2].value, sliders[3].value = 1, 2, 3
+    shown = capsys.readouterr().out.splitlines()
+    assert "dE/dx at (n, c, row, col) = (0, 1, 2, 3)" in shown
+    # the last table's sum and the layer's value, both as printed
+    total = float([ln for ln in shown if "sum =" in ln][-1].split("sum =")[1])
+    assert total == pytest.approx(dx[0, 1, 2, 3], abs=1e-4)
+    assert float(shown[-1].split()[-1]) == pytest.approx(dx[0, 1, 2, 3], abs=1e-4)
