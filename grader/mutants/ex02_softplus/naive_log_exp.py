@@ -1,0 +1,15 @@
+"""Softplus forward typed as written, np.log(1 + np.exp(x)): overflows to inf (with a warning) at x = 1000."""
+# %% softplus
+class Softplus(Layer):
+    def __init__(self):
+        super().__init__()
+        self.bottom = None
+
+    def forward(self, bottom):
+        x = self.bottom = np.asarray(bottom)
+        return np.log(1 + np.exp(x))
+
+    def backward(self, top_diff):
+        x = self.bottom
+        e = np.exp(-np.abs(x))
+        return top_diff * np.where(x >= 0, 1 / (1 + e), e / (1 + e))
