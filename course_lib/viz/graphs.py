@@ -153,7 +153,8 @@ def draw_fc_gradients(weight, top_diff, bottom_diff=None, ax=None, bottom_name="
     half = 0.7 * (max(n_in, n_out) - 1)  # both columns span the same height, so labels fan apart
     y_in = np.linspace(half, -half, n_in) if n_in > 1 else np.zeros(1)
     y_out = np.linspace(half, -half, n_out) if n_out > 1 else np.zeros(1)
-    colors = plt.cm.tab10(np.arange(n_in) % 10)
+    palette = ["tab:blue", "tab:purple", "tab:orange", "tab:green", "tab:brown", "tab:olive", "tab:cyan"]
+    colors = [palette[j % len(palette)] for j in range(n_in)]  # blue and purple, as in the learner's picture
     x_in, x_out = 0.0, 4.0
     for j in range(n_in):
         for i in range(n_out):
