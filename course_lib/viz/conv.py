@@ -287,11 +287,13 @@ def draw_im2col(x_hw, kernel_size, stride=1, pad=0, highlight=0):
     if not 0 <= highlight < cols.shape[1]:
         raise ValueError(f"draw_im2col: highlight must be a column index in [0, {cols.shape[1]}), got {highlight}")
     cmap = plt.get_cmap("tab20")
+    palette = [i for i in range(20) if i not in (14, 15)]  # tab20's greys would look like padding
 
     def color(v):
         if v == 0:
             return "0.9"
-        return tuple(0.45 + 0.55 * np.array(cmap((int(v) - 1) % 20)[:3]))  # pale and opaque
+        rgb = cmap(palette[(int(v) - 1) % len(palette)])[:3]
+        return tuple(0.45 + 0.55 * np.array(rgb))  # pale and opaque
 
     xp = np.pad(x[0, 0], pad)
     fig, axes = plt.subplots(1, 2, figsize=(3 + 0.55 * cols.shape[1] + 0.6 * xp.shape[1], 1.2 + 0.55 * max(cols.shape[0], xp.shape[0])),
