@@ -1,0 +1,117 @@
+"""nbgrader preprocessors that implement COURSE.md section 7 (see nbgrader_config.py)."""
+from __future__ import annotations
+
+import os
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer, Unicode
+
+HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+
+class RebuildFromRelease(NbGraderPreprocessor):
+    """Grade only the student's answers: rebuild the submission from the released
+    notebook, taking from the submission nothing but the source of its solution cells
+    (matched by grade_id).  Edited, deleted, reordered or added cells therefore do not
+    matter: tests, setup and text always come from the release (and nbgrader's
+    OverwriteCells then puts the hidden tests back from the gradebook).  A deleted
+    solution cell is graded as the release's empty stub."""
+
+    release_directory = Unicode(
+        "", help="Folder of released assignments, relative to the course root "
+                 "(default: CourseDirectory.release_directory)").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        path = self._release_path(resources)
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"released notebook {path} is missing: run `python -m grader generate` "
+                "before autograding")
+        release = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+        answers = {}
+        for cell in nb.cells:
+            if utils.is_solution(cell):
+                answers.setdefault(cell.metadata["nbgrader"].get("grade_id"), cell.source)
+        for cell in release.cells:
+            if utils.is_solution(cell) and cell.metadata["nbgrader"]["grade_id"] in answers:
+                cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        return release, resources
+
+    def _release_path(self, resources) -> str:
+        folder = self.release_directory or self._coursedir_release()
+        aid, nid = resources["nbgrader"]["assignment"], resources["nbgrader"]["notebook"]
+        return os.path.abspath(os.path.join(folder, aid, nid + ".ipynb"))
+
+    def _coursedir_release(self) -> str:
+        from nbgrader.coursedir import CourseDirectory
+        return CourseDirectory(config=self.config).release_directory
+
+
+class WarningsAreNotFailures(NbGraderPreprocessor):
+    """nbgrader fails a test cell that wrote anything to stderr; a correct answer that
+    also emits a warning must keep its points, so stderr text becomes plain output.
+    Only exceptions (error outputs) fail a test."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            for out in cell.outputs:
+                if out.output_type == "stream" and out.name == "stderr":
+                    out.name = "stdout"
+        return cell, resources
+
+
+def strip_hidden(source: str) -> tuple[str, bool]:
+    """Source without its hidden-test block(s); whether there was one."""
+    out, inside, found = [], False, False
+    for line in source.split("\n"):
+        if HIDDEN_BEGIN in line:
+            inside, found = True, True
+        elif HIDDEN_END in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out), found
+
+
+def first_line(text: str, limit: int) -> str:
+    for line in str(text).splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return ""
+
+
+class SafeFeedback(NbGraderPreprocessor):
+    """Feedback that tells which tests failed and why, without leaking hidden tests:
+    test cells lose their hidden block; a test cell that had one shows no printed
+    output and, for a failure, only ``ExceptionType: first line of the message``
+    (tracebacks would show hidden lines and assert_allclose-style messages the expected
+    values).  Every test cell gets a one-line verdict with its name and points."""
+
+    message_limit = Integer(300, help="Characters of an error message to show").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if not (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)):
+            return cell, resources
+        cell.source, had_hidden = strip_hidden(cell.source)
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if had_hidden:
+            cell.outputs = [self._sanitized(o) for o in errors[:1]]
+        meta = cell.metadata["nbgrader"]
+        points = meta.get("points", 0)
+        verdict = (f"FAILED test {meta['grade_id']} ({points:g} points): "
+                   f"{errors[0].ename}: {first_line(errors[0].evalue, self.message_limit)}"
+                   if errors else f"passed test {meta['grade_id']} ({points:g} points)")
+        cell.outputs.insert(0, NotebookNode(output_type="stream", name="stdout",
+                                            text=verdict.rstrip(": ") + "\n"))
+        return cell, resources
+
+    def _sanitized(self, out):
+        msg = first_line(out.evalue, self.message_limit)
+        text = f"{out.ename}: {msg}" if msg else out.ename
+        return NotebookNode(output_type="error", ename=out.ename, evalue=msg, traceback=[text])
+

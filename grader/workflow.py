@@ -1,0 +1,208 @@
+"""The instructor's loop on one course folder: nbgrader commands, run from its root."""
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import nbformat
+
+from . import mutation
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class GradingError(RuntimeError):
+    pass
+
+
+class Course:
+    """A course folder laid out as in COURSE.md section 2 (the repo, or a copy)."""
+
+    def __init__(self, root: str = REPO, exchange: str | None = None, timeout: int | None = None):
+        self.root = os.path.abspath(root)
+        self.exchange = exchange
+        self.timeout = timeout  # per-cell, seconds (default: nbgrader_config's)
+
+    # -- plumbing -----------------------------------------------------------------
+    def env(self, **extra) -> dict:
+        env = dict(os.environ)
+        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+        env["PYTHONPATH"] = REPO + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        if self.exchange:
+            env["COURSE_EXCHANGE"] = self.exchange
+        if self.timeout:
+            env["GRADER_CELL_TIMEOUT"] = str(self.timeout)
+        env.update(extra)
+        return env
+
+    def nbgrader(self, *args, cwd=None, env=None, check=True) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "nbgrader", *args]
+        r = subprocess.run(cmd, cwd=cwd or self.root, env=env or self.env(),
+                           capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise GradingError(f"`nbgrader {' '.join(args)}` failed ({r.returncode}):\n"
+                               f"{r.stdout[-3000:]}\n{r.stderr[-6000:]}")
+        return r
+
+    def path(self, *parts) -> str:
+        return os.path.join(self.root, *parts)
+
+    def assignments(self) -> list[str]:
+        """Assignment ids present in solutions/ (folder with a same-named notebook)."""
+        found = glob.glob(self.path("solutions", "*", "*.ipynb"))
+        return sorted({os.path.basename(os.path.dirname(p)) for p in found
+                       if os.path.basename(p) == os.path.basename(os.path.dirname(p)) + ".ipynb"})
+
+    def _aids(self, aids) -> list[str]:
+        aids = list(aids or self.assignments())
+        missing = [a for a in aids if not os.path.exists(self.path("solutions", a, a + ".ipynb"))]
+        if missing:
+            raise GradingError(f"no source notebook solutions/<aid>/<aid>.ipynb for {missing}; "
+                               f"assignments here: {self.assignments()}")
+        return aids
+
+    # -- instructor commands --------------------------------------------------------
+    def generate(self, aids=None) -> None:
+        """Regenerate exercises/<aid>/ from solutions/<aid>/ (and the gradebook entry)."""
+        for aid in self._aids(aids):
+            self.nbgrader("generate_assignment", aid, "--force")
+
+    def release(self, aids=None) -> None:
+        for aid in self._aids(aids):
+            self.nbgrader("generate_assignment", aid, "--force")
+            self.nbgrader("release_assignment", aid, "--force")
+
+    def collect(self, aids=None) -> None:
+        for aid in self._aids(aids):
+            self.nbgrader("collect", aid, "--update")
+
+    def autograde(self, aid: str = "*", student: str | None = None) -> subprocess.CompletedProcess:
+        args = ["autograde", f"--CourseDirectory.assignment_id={aid}", "--force"]
+        if student:
+            args.append(f"--CourseDirectory.student_id={student}")
+        return self.nbgrader(*args)
+
+    def feedback(self, aid: str = "*", release: bool = False) -> None:
+        self.nbgrader("generate_feedback", f"--CourseDirectory.assignment_id={aid}", "--force")
+        if release:
+            self.nbgrader("release_feedback", f"--CourseDirectory.assignment_id={aid}")
+
+    def export(self, to: str | None = None) -> str:
+        to = os.path.abspath(to or self.path("grader", "grades.csv"))
+        self.nbgrader("export", f"--to={to}")
+        return to
+
+    def import_lms(self, aid: str, source: str) -> None:
+        """Copy LMS downloads (a zip, or a folder of `<student>_<aid>.ipynb` files or of
+        `<student>/<aid>.ipynb`) into grader/downloaded/<aid>/archive and run zip_collect."""
+        archive = self.path("grader", "downloaded", aid, "archive")
+        shutil.rmtree(os.path.dirname(archive), ignore_errors=True)
+        os.makedirs(archive)
+        if zipfile.is_zipfile(source):
+            shutil.copy(source, archive)
+        elif os.path.isdir(source):
+            for dirpath, _, files in os.walk(source):
+                for f in files:
+                    if not f.endswith(".ipynb") or ".ipynb_checkpoints" in dirpath:
+                        continue
+                    rel = os.path.relpath(dirpath, source)
+                    name = f if rel == "." else f"{rel.replace(os.sep, '-')}_{f}"
+                    shutil.copy(os.path.join(dirpath, f), os.path.join(archive, name))
+        else:
+            raise GradingError(f"{source} is neither a zip file nor a folder")
+        self.nbgrader("zip_collect", aid, "--force")
+
+    # -- submissions without the exchange (tests, mutants) ---------------------------
+    def put_submission(self, student: str, aid: str, nb, when: dt.datetime | None = None) -> str:
+        folder = self.path("grader", "submitted", student, aid)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        nbformat.write(nb, os.path.join(folder, aid + ".ipynb"))
+        when = when or dt.datetime.now(dt.timezone.utc)
+        with open(os.path.join(folder, "timestamp.txt"), "w") as f:
+            f.write(when.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+        return folder
+
+    def release_nb(self, aid: str):
+        return mutation.read(self.path("exercises", aid, aid + ".ipynb"))
+
+    def source_nb(self, aid: str):
+        return mutation.read(self.path("solutions", aid, aid + ".ipynb"))
+
+    # -- results -------------------------------------------------------------------------
+    def scores(self, aid: str) -> dict:
+        """student -> (score, max_score) from the gradebook."""
+        from nbgrader.api import Gradebook
+        with Gradebook("sqlite:///" + self.path("grader", "gradebook.db")) as gb:
+            return {s.student.id: (s.score, s.max_score)
+                    for s in gb.find_assignment(aid).submissions}
+
+    def test_results(self, student: str, aid: str) -> dict:
+        """grade_id -> (auto_score, max_score) for every test of a graded submission."""
+        from nbgrader.api import Gradebook
+        with Gradebook("sqlite:///" + self.path("grader", "gradebook.db")) as gb:
+            nb = gb.find_submission_notebook(aid, aid, student)
+            return {g.name: (g.auto_score, g.max_score) for g in nb.grades}
+
+    def autograded_nb(self, student: str, aid: str):
+        return mutation.read(self.path("grader", "autograded", student, aid, aid + ".ipynb"))
+
+    def feedback_html(self, student: str, aid: str) -> str:
+        with open(self.path("grader", "feedback", student, aid, aid + ".html"), encoding="utf-8") as f:
+            return f.read()
+
+
+def scratch_course(aids, repo: str = REPO, into: str | None = None, extra_sources=()) -> Course:
+    """A throw-away copy of the course (config, sources, releases) to grade in.
+    `extra_sources`: (aid, source folder) pairs added to solutions/."""
+    root = into or tempfile.mkdtemp(prefix="grader-course-")
+    shutil.copy(os.path.join(repo, "nbgrader_config.py"), root)
+    for aid in aids:
+        shutil.copytree(os.path.join(repo, "solutions", aid), os.path.join(root, "solutions", aid))
+    for aid, folder in extra_sources:
+        shutil.copytree(folder, os.path.join(root, "solutions", aid))
+    course = Course(root, exchange=os.path.join(root, "exchange"))
+    return course
+
+
+def mutation_run(course: Course, aids) -> dict:
+    """Autograde, per assignment, the instructor's source, the blank release and every
+    mutant as students of ONE `nbgrader autograde` call.  Returns
+    {aid: {student: (score, max_score, description)}}."""
+    plan = {}
+    for aid in aids:
+        release, source = course.release_nb(aid), course.source_nb(aid)
+        mutants = mutation.load_mutants(os.path.join(REPO, "grader", "mutants", aid))
+        plan[aid] = {"source": (mutation.build_submission(release, source, {}), "instructor's solution"),
+                     "blank": (mutation.build_submission(release, source, None), "blank release")}
+        for m in mutants:
+            nb = mutation.build_submission(release, source, m.cells, name=f"{aid}/{m.name}")
+            plan[aid]["mutant-" + m.name.replace("_", "-")] = (nb, m.description)
+        for student, (nb, _) in plan[aid].items():
+            course.put_submission(student, aid, nb)
+    course.autograde("*")
+    out = {}
+    for aid in aids:
+        scores = course.scores(aid)
+        out[aid] = {s: (*scores.get(s, (None, None)), desc) for s, (_, desc) in plan[aid].items()}
+    return out
+
+
+def normalized(nb) -> dict:
+    """A notebook as plain data without what regeneration may change (outputs, counts,
+    cell ids, execution metadata), for comparing a committed release with a fresh one."""
+    d = json.loads(nbformat.writes(nb))
+    for cell in d["cells"]:
+        cell.pop("id", None)
+        cell.get("metadata", {}).pop("execution", None)
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    d["metadata"].pop("widgets", None)
+    return d
