@@ -74,3 +74,11 @@ def test_draw_fc_gradients_labels_and_checks():
         draw_fc_gradients(W, [2, 3])
     with pytest.raises(ValueError, match="bottom_diff"):
         draw_fc_gradients(W, [2, 3, 6], [1.0, 2.0, 3.0])
+
+
+def test_draw_net_graph_without_loss_shows_last_top():
+    fig = draw_net_graph([("ip", InnerProduct(6, 4, seed=0)), ("relu", ReLU())], (3, 6))
+    shown = "\n".join(texts(fig))
+    assert "$x_{2}$ (3, 4)" in shown
+    assert "labels" not in shown and "log" not in shown  # no loss layer: no labels, no E
+    plt.close(fig)

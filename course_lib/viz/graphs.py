@@ -73,7 +73,8 @@ def _shape(shape):
 
 
 def draw_net_graph(layers, input_shape, ax=None, title=None):
-    """Draw a sequential net as a computation graph: data at the bottom, the loss E at the top.
+    """Draw a sequential net as a computation graph: data at the bottom, the loss E at the top
+    (or, for a net without a loss layer, its last top).
 
     Blue arrows going up carry the tops x_l (labelled with their shapes); red arrows coming down
     carry the diffs dE/dx_l that each layer's ``backward`` returns to the layer below. Green boxes
@@ -114,13 +115,17 @@ def draw_net_graph(layers, input_shape, ax=None, title=None):
             _box(ax, -4.0, y, "labels $y_0$", 1.5, box_h, "whitesmoke", fontsize=9)
             _arrow(ax, (-3.25, y), (-(box_w + 0.9) / 2, y), "black")
 
-    # the scalar loss on top; backward starts from dE/dE = 1
+    # on top: the scalar loss (backward starts from dE/dE = 1), or the last top when the net has no loss
     lo, hi = n * gap + box_h / 2, y_top - 0.2
     _arrow(ax, (-0.5, lo), (-0.5, hi), FORWARD_COLOR)
     _arrow(ax, (0.5, hi), (0.5, lo), BACKWARD_COLOR)
-    ax.text(0.65, (lo + hi) / 2, r"$\partial E/\partial E = 1$", ha="left", va="center", fontsize=9,
-            color=BACKWARD_COLOR)
-    ax.text(0, y_top, r"$E = -\log\, p[y_0]$", ha="center", va="center", fontsize=11, weight="bold")
+    if nodes and nodes[-1]["top_shape"] == ():
+        top_text, diff_text = r"$E = -\log\, p[y_0]$", r"$\partial E/\partial E = 1$"
+    else:
+        top_text = f"$x_{{{n}}}$ {_shape(nodes[-1]['top_shape'] if nodes else input_shape)}"
+        diff_text = rf"$\partial E/\partial x_{{{n}}}$ (from the loss)"
+    ax.text(0.65, (lo + hi) / 2, diff_text, ha="left", va="center", fontsize=9, color=BACKWARD_COLOR)
+    ax.text(0, y_top, top_text, ha="center", va="center", fontsize=11, weight="bold")
     ax.text(-2.6, y_top, "FORWARD  ↑", ha="center", fontsize=11, color=FORWARD_COLOR, weight="bold")
     ax.text(2.6, y_top, "BACKWARD  ↓", ha="center", fontsize=11, color=BACKWARD_COLOR, weight="bold")
 
