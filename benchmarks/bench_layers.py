@@ -55,14 +55,14 @@ def median_times(fns, repeats, budget_seconds=20.0):
     for fn in fns.values():
         fn()
     times = {name: [] for name in fns}
-    start = time.perf_counter()
+    start = time.process_time()
     while True:
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             fn()
-            times[name].append(time.perf_counter() - t0)
+            times[name].append(time.process_time() - t0)
         n = len(times[name])
-        if n >= repeats or (n >= 3 and time.perf_counter() - start > budget_seconds):
+        if n >= repeats or (n >= 3 and time.process_time() - start > budget_seconds):
             break
     return {name: float(np.median(t)) for name, t in times.items()}
 

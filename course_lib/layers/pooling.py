@@ -41,6 +41,8 @@ class _Pool(Layer):
         _, _, h, w = x.shape
         extra_h = max(0, (ho - 1) * s + k - (h + 2 * p))
         extra_w = max(0, (wo - 1) * s + k - (w + 2 * p))
+        if p == extra_h == extra_w == 0:
+            return x  # nothing to pad: skip np.pad's copy
         return np.pad(x, ((0, 0), (0, 0), (p, p + extra_h), (p, p + extra_w)), constant_values=value)
 
     def _offsets(self, ho, wo):
@@ -70,14 +72,17 @@ class MaxPool(_Pool):
     def forward(self, bottom):
         bottom = self._check_float(bottom)
         n, c, ho, wo = self.setup(bottom.shape)
+        k = self.kernel_size
         xp = self._padded(bottom, ho, wo, -np.inf)
         top = np.full((n, c, ho, wo), -np.inf, dtype=bottom.dtype)
-        arg = np.zeros((n, c, ho, wo), dtype=np.intp)
+        arg = np.zeros((n, c, ho, wo), dtype=np.min_scalar_type(k * k - 1))  # uint8 for k <= 16: less to stream
         for p, q, sl in self._offsets(ho, wo):
             v = xp[sl]
             better = v > top  # strict: a later equal value never replaces the first maximum
-            top[better] = v[better]
-            arg[better] = p * self.kernel_size + q
+            np.fmax(top, v, out=top)  # fmax, not maximum: a NaN never wins, as with ">"
+            # Offsets come in increasing order, so "this offset where better" is a maximum; arithmetic on
+            # the mask is ~10x faster than a masked assignment (arg[better] = ..., np.where, np.copyto).
+            np.maximum(arg, better * arg.dtype.type(p * k + q), out=arg)
         self._cache = (bottom.shape, xp.shape, arg)
         return top
 
@@ -87,7 +92,7 @@ class MaxPool(_Pool):
         dxp = np.zeros(padded_shape, dtype=top_diff.dtype)
         _, _, ho, wo = arg.shape
         for p, q, sl in self._offsets(ho, wo):
-            dxp[sl] += np.where(arg == p * self.kernel_size + q, top_diff, 0)
+            dxp[sl] += top_diff * (arg == p * self.kernel_size + q)  # times the 0/1 mask: ~10x faster than np.where
         return self._crop(dxp, shape)
 
 
