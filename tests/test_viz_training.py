@@ -180,3 +180,8 @@ def test_plot_predictions_marks_mistakes_red():
     assert not matplotlib.colors.same_color(titled[0].title.get_color(), "red")
     with pytest.raises(ValueError, match="plot_predictions"):
         vt.plot_predictions(np.zeros((2, 1, 4, 4)), [0], [0, 1])
+
+
+def test_plot_predictions_without_predictions_titles_labels_only():
+    fig = vt.plot_predictions(np.zeros((2, 3, 4, 4)), [1, 0], class_names=["cat", "dog"])
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["dog", "cat"]

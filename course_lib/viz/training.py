@@ -175,10 +175,15 @@ def plot_confusion(cm, class_names=None, title="confusion matrix (rows: true, co
     return fig
 
 
-def plot_predictions(images, y_true, y_pred, class_names=None, ncols=8, title=None):
-    """A grid of images (N, C, H, W) titled "predicted (true)"; wrong predictions in red."""
+def plot_predictions(images, y_true, y_pred=None, class_names=None, ncols=8, title=None):
+    """A grid of images (N, C, H, W) titled "predicted (true)"; wrong predictions in red.
+
+    With ``y_pred=None`` each image is titled with its label only (a look at the data).
+    """
     disp = to_display(images)
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    y_true = np.asarray(y_true)
+    y_pred = y_true if y_pred is None else np.asarray(y_pred)
+    labels_only = y_pred is y_true
     if not len(disp) == len(y_true) == len(y_pred):
         raise ValueError(f"plot_predictions: {len(disp)} images, {len(y_true)} labels, {len(y_pred)} predictions")
     if len(disp) == 0:
@@ -186,12 +191,14 @@ def plot_predictions(images, y_true, y_pred, class_names=None, ncols=8, title=No
     name = (lambda k: str(class_names[k])) if class_names is not None else str
     ncols = min(int(ncols), len(disp))
     nrows = -(-len(disp) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, 1.7 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, (1.7 if labels_only else 2.0) * nrows + 0.4),
+                             squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
     for ax, im, t, p in zip(axes.ravel(), disp, y_true, y_pred):
         ax.imshow(im, cmap="gray" if im.ndim == 2 else None, vmin=0, vmax=1)
-        ax.set_title(f"{name(p)}\n({name(t)})", fontsize=8, color="black" if p == t else "red")
+        text = name(t) if labels_only else f"{name(p)}\n({name(t)})"
+        ax.set_title(text, fontsize=9, color="black" if p == t else "red")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
