@@ -1,8 +1,9 @@
 """Max and average pooling (slide "Max-Pooling Layer" and its quiz).
 
-Both loop over the k*k offsets of the window, each step moving one strided slice
-of the whole batch, so overlapping windows (stride < kernel) need no special case:
-the backward *adds* each window's gradient onto its inputs.
+Both forwards loop over the k*k offsets of the window, each step moving one strided slice
+of the whole batch, so overlapping windows (stride < kernel) need no special case. Their
+backwards *add* each window's gradient onto its inputs: AvePool with the same loop, MaxPool
+with one scatter-add of every window's gradient onto its winner (np.add.at).
 """
 
 import numpy as np
@@ -77,7 +78,7 @@ class MaxPool(_Pool):
         top = np.full((n, c, ho, wo), -np.inf, dtype=bottom.dtype)
         arg = np.zeros((n, c, ho, wo), dtype=np.min_scalar_type(k * k - 1))  # uint8 for k <= 16: less to stream
         for p, q, sl in self._offsets(ho, wo):
-            v = xp[sl]
+            v = np.ascontiguousarray(xp[sl])  # one strided read; the two passes below then run on contiguous memory
             better = v > top  # strict: a later equal value never replaces the first maximum
             np.fmax(top, v, out=top)  # fmax, not maximum: a NaN never wins, as with ">"
             # Offsets come in increasing order, so "this offset where better" is a maximum; arithmetic on
@@ -89,11 +90,16 @@ class MaxPool(_Pool):
     def backward(self, top_diff):
         shape, padded_shape, arg = self._need_forward(self._cache)
         top_diff = self._check_top_diff(top_diff, arg.shape)
-        dxp = np.zeros(padded_shape, dtype=top_diff.dtype)
+        n, c, hp, wp = padded_shape
         _, _, ho, wo = arg.shape
-        for p, q, sl in self._offsets(ho, wo):
-            dxp[sl] += top_diff * (arg == p * self.kernel_size + q)  # times the 0/1 mask: ~10x faster than np.where
-        return self._crop(dxp, shape)
+        k, s = self.kernel_size, self.stride
+        # Flat index (in the padded input) of each window's winner: the window's corner + the winning offset.
+        corner = (np.arange(n * c).reshape(n, c, 1, 1) * hp + s * np.arange(ho).reshape(ho, 1)) * wp + s * np.arange(wo)
+        offset = (np.arange(k).reshape(k, 1) * wp + np.arange(k)).ravel()  # offset[p*k + q] = p*wp + q
+        dxp = np.zeros(n * c * hp * wp, dtype=top_diff.dtype)
+        # Overlapping windows can share a winner: np.add.at adds both gradients (dxp[idx] += g would keep one).
+        np.add.at(dxp, (corner + offset[arg]).ravel(), top_diff.ravel())  # 1-D operands take add.at's fast path
+        return self._crop(dxp.reshape(padded_shape), shape)
 
 
 class AvePool(_Pool):
