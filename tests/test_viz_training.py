@@ -185,3 +185,13 @@ def test_plot_predictions_marks_mistakes_red():
 def test_plot_predictions_without_predictions_titles_labels_only():
     fig = vt.plot_predictions(np.zeros((2, 3, 4, 4)), [1, 0], class_names=["cat", "dog"])
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["dog", "cat"]
+
+
+def test_plot_filters_dict_draws_one_panel_per_set():
+    rng = np.random.default_rng(6)
+    w0 = rng.normal(size=(6, 1, 5, 5))
+    fig = vt.plot_filters({"before": w0, "after": w0 * 2, "change": w0}, title="conv1")
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes] == ["before (6 @ 5x5)", "after (6 @ 5x5)", "change (6 @ 5x5)"]
+    with pytest.raises(ValueError, match="plot_filters"):
+        vt.plot_filters({})

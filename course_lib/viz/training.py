@@ -138,13 +138,25 @@ def plot_history(history, smooth=50, title=None):
 
 
 def plot_filters(weights, title="first-layer filters", ncols=None, scale=0.45):
-    """Draw :func:`filter_grid` of conv weights (F, C, k, k), C = 1 or 3."""
-    grid = filter_grid(weights, ncols=ncols)
-    h, w = grid.shape[:2]
-    fig, ax = plt.subplots(figsize=(max(2.5, scale * w / 2), max(2.5, scale * h / 2)))
-    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
-    ax.set_axis_off()
-    ax.set_title(f"{title} ({len(weights)} @ {weights.shape[2]}x{weights.shape[3]})")
+    """Draw :func:`filter_grid` of conv weights (F, C, k, k), C = 1 or 3.
+
+    ``weights`` may also be a dict {panel title: weights} to draw several sets side by side
+    (e.g. the filters before and after training, and their change); ``title`` is then the
+    figure's title.
+    """
+    sets = dict(weights) if isinstance(weights, dict) else {title: weights}
+    if not sets:
+        raise ValueError("plot_filters: no filters to draw")
+    grids = {name: filter_grid(w, ncols=ncols) for name, w in sets.items()}
+    h, w = next(iter(grids.values())).shape[:2]
+    panel = (max(2.5, scale * w / 2), max(2.5, scale * h / 2))
+    fig, axes = plt.subplots(1, len(grids), figsize=(panel[0] * len(grids), panel[1] + 0.3), squeeze=False)
+    for ax, (name, grid), wts in zip(axes[0], grids.items(), sets.values()):
+        ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_axis_off()
+        ax.set_title(f"{name} ({len(wts)} @ {wts.shape[2]}x{wts.shape[3]})")
+    if isinstance(weights, dict):
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
