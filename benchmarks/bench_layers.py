@@ -276,7 +276,8 @@ def main(argv=None):
     CLOCK = time.perf_counter if args.wall else time.process_time
 
     describe_machine()
-    print(f"clock: {'wall-clock (time.perf_counter)' if args.wall else 'CPU time of this process (time.process_time)'}; "
+    clock = "wall-clock (time.perf_counter)" if args.wall else "CPU time of this process (time.process_time)"
+    print(f"clock: {clock}; "
           f"medians of up to {repeats} interleaved repeats")
     if threadpoolctl is not None:  # belt and braces: a BLAS that ignored the variables is capped too
         threadpoolctl.threadpool_limits(1)
@@ -287,7 +288,8 @@ def main(argv=None):
 
     coretype_vars = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
     if not args.no_rerun and any(v in os.environ for v in coretype_vars):
-        print("\n" + "=" * 100 + "\nAgain without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (OpenBLAS picks its own kernel):\n")
+        print("\n" + "=" * 100)
+        print("Again without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (OpenBLAS picks its own kernel):\n")
         sys.stdout.flush()
         env = {k: v for k, v in os.environ.items() if k not in coretype_vars}
         flags = [f for f, on in (("--quick", args.quick), ("--wall", args.wall)) if on]

@@ -86,7 +86,7 @@ class Conv(Layer):
         dw = np.zeros_like(w)
         for sl in self._chunks(n, w.shape[1] * ho * wo):
             cols = im2col(x[sl], k, s, p, batch_last=True)  # recomputed, not kept: memory stays bounded
-            dy = top_diff[sl].transpose(1, 2, 3, 0).reshape(f, -1)  # (F, H'*W'*n), the columns' order
+            dy = top_diff[sl].transpose(1, 2, 3, 0).astype(w.dtype, order="C").reshape(f, -1)  # (F, H'*W'*n): one copy
             dw += dy @ cols.T
             dx[sl] = col2im(w.T @ dy, x[sl].shape, k, s, p, batch_last=True)
         W.diff += dw.reshape(W.data.shape)

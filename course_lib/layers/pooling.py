@@ -94,7 +94,8 @@ class MaxPool(_Pool):
         _, _, ho, wo = arg.shape
         k, s = self.kernel_size, self.stride
         # Flat index (in the padded input) of each window's winner: the window's corner + the winning offset.
-        corner = (np.arange(n * c).reshape(n, c, 1, 1) * hp + s * np.arange(ho).reshape(ho, 1)) * wp + s * np.arange(wo)
+        rows, cols = s * np.arange(ho).reshape(ho, 1), s * np.arange(wo)
+        corner = (np.arange(n * c).reshape(n, c, 1, 1) * hp + rows) * wp + cols
         offset = (np.arange(k).reshape(k, 1) * wp + np.arange(k)).ravel()  # offset[p*k + q] = p*wp + q
         dxp = np.zeros(n * c * hp * wp, dtype=top_diff.dtype)
         # Overlapping windows can share a winner: np.add.at adds both gradients (dxp[idx] += g would keep one).
