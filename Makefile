@@ -31,3 +31,36 @@ bench: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# --- grading (nbgrader) ---
+# The instructor's loop (python -m grader --help). AID=ex02_softplus limits to one
+# assignment; SUBMISSIONS=path/to/lms.zip (or a folder) for grade-lms.
+GRADE := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grader
+
+.PHONY: release collect grade feedback export grade-lms mutants sandbox-check
+
+release: $(STAMP)        ## exercises/ from solutions/, then release to the exchange
+	$(GRADE) release $(AID)
+
+collect: $(STAMP)
+	$(GRADE) collect $(AID)
+
+grade: $(STAMP)          ## collect + autograde + feedback + grader/grades.csv
+	$(GRADE) grade $(AID)
+
+feedback: $(STAMP)       ## feedback HTML without hidden tests, released to the exchange
+	$(GRADE) feedback $(AID) --release
+
+export: $(STAMP)
+	$(GRADE) export
+
+grade-lms: $(STAMP)      ## make grade-lms AID=ex01_sigmoid_tanh SUBMISSIONS=downloads.zip
+	@test -n "$(AID)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade-lms AID=<assignment> SUBMISSIONS=<zip or folder>" >&2; exit 2; }
+	$(GRADE) grade-lms $(AID) $(SUBMISSIONS)
+
+mutants: $(STAMP)        ## source full marks, blank release 0, every mutant less
+	$(GRADE) mutants $(AID)
+
+sandbox-check: $(STAMP)
+	$(GRADE) sandbox
+# --- end grading ---

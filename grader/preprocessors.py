@@ -102,10 +102,11 @@ class SafeFeedback(NbGraderPreprocessor):
         if had_hidden:
             cell.outputs = [self._sanitized(o) for o in errors[:1]]
         meta = cell.metadata["nbgrader"]
-        points = meta.get("points", 0)
-        verdict = (f"FAILED test {meta['grade_id']} ({points:g} points): "
+        points = float(meta.get("points", 0))
+        pts = f"{points:g} point{'' if points == 1 else 's'}"
+        verdict = (f"FAILED test {meta['grade_id']} ({pts}): "
                    f"{errors[0].ename}: {first_line(errors[0].evalue, self.message_limit)}"
-                   if errors else f"passed test {meta['grade_id']} ({points:g} points)")
+                   if errors else f"passed test {meta['grade_id']} ({pts})")
         cell.outputs.insert(0, NotebookNode(output_type="stream", name="stdout",
                                             text=verdict.rstrip(": ") + "\n"))
         return cell, resources

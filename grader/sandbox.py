@@ -22,6 +22,7 @@ import importlib.util
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,7 @@ log = logging.getLogger("grader.sandbox")
 
 # /etc files a Python process may want; the rest of /etc stays invisible.
 ETC_FILES = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-             "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/mime.types"]
+             "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/mime.types", "/etc/fonts"]
 SYSTEM_DIRS = ["/usr", "/bin", "/lib", "/lib32", "/lib64", "/libx32", "/sbin"]
 MEM_LIMIT_MB = int(os.environ.get("GRADER_MEM_LIMIT_MB", "8192"))
 
@@ -161,6 +162,14 @@ class SandboxKernelManager(AsyncKernelManager):
                     user_ns=user_ns)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        # The kernel is PID 1 of its namespace, which ignores SIGTERM from outside: make
+        # sure nothing of it survives (a kernel whose loop was stopped, say).
+        pgid = getattr(self.provisioner, "pgid", None)
+        if pgid:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except OSError:
+                pass
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self._sandbox_dir, ignore_errors=True)

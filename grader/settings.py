@@ -66,6 +66,7 @@ def configure(c, root: str) -> None:
     c.GuardedExecute.ping_timeout = min(10, timeout)
     c.GuardedExecute.kernel_manager_class = "grader.sandbox.SandboxKernelManager"
     c.GuardedExecute.kernel_name = "python3"
+    c.GuardedExecute.shutdown_kernel = "immediate"  # nothing to save; no waiting
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
         "grader.preprocessors.SafeFeedback",

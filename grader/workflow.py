@@ -5,6 +5,7 @@ import datetime as dt
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ class Course:
         self.root = os.path.abspath(root)
         self.exchange = exchange
         self.timeout = timeout  # per-cell, seconds (default: nbgrader_config's)
+        self.env_extra: dict = {}  # more environment for nbgrader (e.g. GRADER_SANDBOX=0)
 
     # -- plumbing -----------------------------------------------------------------
     def env(self, **extra) -> dict:
@@ -39,6 +41,7 @@ class Course:
             env["COURSE_EXCHANGE"] = self.exchange
         if self.timeout:
             env["GRADER_CELL_TIMEOUT"] = str(self.timeout)
+        env.update(self.env_extra)
         env.update(extra)
         return env
 
@@ -70,7 +73,11 @@ class Course:
 
     # -- instructor commands --------------------------------------------------------
     def generate(self, aids=None) -> None:
-        """Regenerate exercises/<aid>/ from solutions/<aid>/ (and the gradebook entry)."""
+        """Regenerate exercises/<aid>/ from solutions/<aid>/ (and the gradebook entry);
+        all assignments in one nbgrader call when `aids` is empty."""
+        if not aids:
+            self.nbgrader("generate_assignment", "--CourseDirectory.assignment_id=*", "--force")
+            return
         for aid in self._aids(aids):
             self.nbgrader("generate_assignment", aid, "--force")
 
@@ -84,10 +91,29 @@ class Course:
             self.nbgrader("collect", aid, "--update")
 
     def autograde(self, aid: str = "*", student: str | None = None) -> subprocess.CompletedProcess:
-        args = ["autograde", f"--CourseDirectory.assignment_id={aid}", "--force"]
+        args = ["autograde", f"--CourseDirectory.assignment_id={aid}", "--force",
+                "--Application.log_format=%(asctime)s.%(msecs)03d %(levelname)s %(message)s",
+                "--Application.log_datefmt=%Y-%m-%dT%H:%M:%S"]
         if student:
             args.append(f"--CourseDirectory.student_id={student}")
         return self.nbgrader(*args)
+
+    @staticmethod
+    def autograde_seconds(log: str) -> dict:
+        """(aid, student) -> seconds spent on that submission, from an autograde log."""
+        pat = re.compile(r"^(\S+T\S+) \w+ (Sanitizing \S+/submitted/([^/]+)/([^/]+)/|Setting destination)")
+        out, current = {}, None
+        for line in log.splitlines():
+            m = pat.match(line)
+            if not m:
+                continue
+            t = dt.datetime.fromisoformat(m.group(1))
+            if m.group(3):
+                current = (m.group(4), m.group(3)), t
+            elif current:
+                out[current[0]] = (t - current[1]).total_seconds()
+                current = None
+        return out
 
     def feedback(self, aid: str = "*", release: bool = False) -> None:
         self.nbgrader("generate_feedback", f"--CourseDirectory.assignment_id={aid}", "--force")
@@ -163,6 +189,7 @@ def scratch_course(aids, repo: str = REPO, into: str | None = None, extra_source
     """A throw-away copy of the course (config, sources, releases) to grade in.
     `extra_sources`: (aid, source folder) pairs added to solutions/."""
     root = into or tempfile.mkdtemp(prefix="grader-course-")
+    os.makedirs(root, exist_ok=True)
     shutil.copy(os.path.join(repo, "nbgrader_config.py"), root)
     for aid in aids:
         shutil.copytree(os.path.join(repo, "solutions", aid), os.path.join(root, "solutions", aid))
@@ -172,10 +199,11 @@ def scratch_course(aids, repo: str = REPO, into: str | None = None, extra_source
     return course
 
 
-def mutation_run(course: Course, aids) -> dict:
+def mutation_run(course: Course, aids, log_times: bool = False) -> dict:
     """Autograde, per assignment, the instructor's source, the blank release and every
     mutant as students of ONE `nbgrader autograde` call.  Returns
-    {aid: {student: (score, max_score, description)}}."""
+    {aid: {student: (score, max_score, description)}} (and, with `log_times`, under
+    "_seconds" the autograde time of each (aid, student))."""
     plan = {}
     for aid in aids:
         release, source = course.release_nb(aid), course.source_nb(aid)
@@ -187,12 +215,39 @@ def mutation_run(course: Course, aids) -> dict:
             plan[aid]["mutant-" + m.name.replace("_", "-")] = (nb, m.description)
         for student, (nb, _) in plan[aid].items():
             course.put_submission(student, aid, nb)
-    course.autograde("*")
-    out = {}
+    log = course.autograde("*").stderr
+    out = {"_seconds": Course.autograde_seconds(log)} if log_times else {}
     for aid in aids:
         scores = course.scores(aid)
         out[aid] = {s: (*scores.get(s, (None, None)), desc) for s, (_, desc) in plan[aid].items()}
     return out
+
+
+def mutation_suite(aids, root: str, jobs: int = 2, timeout: int = 20, feedback: bool = False):
+    """`mutation_run` over `aids` split across `jobs` scratch courses graded in parallel
+    (separate gradebooks, so no locking).  Per-cell `timeout` keeps runaway mutants
+    cheap.  Returns ({aid: rows}, {aid: Course}, {(aid, student): seconds})."""
+    from concurrent.futures import ThreadPoolExecutor
+    groups = [g for g in (list(aids)[i::jobs] for i in range(jobs)) if g]
+
+    def one(i_group):
+        i, group = i_group
+        course = scratch_course(group, into=os.path.join(root, f"course{i}"))
+        course.timeout = timeout
+        course.generate()
+        rows = mutation_run(course, group, log_times=True)
+        if feedback:
+            course.feedback("*")
+        return course, rows
+
+    os.makedirs(root, exist_ok=True)
+    results, courses, seconds = {}, {}, {}
+    with ThreadPoolExecutor(len(groups)) as pool:
+        for course, rows in pool.map(one, enumerate(groups)):
+            seconds.update(rows.pop("_seconds"))
+            results.update(rows)
+            courses.update({aid: course for aid in rows})
+    return results, courses, seconds
 
 
 def normalized(nb) -> dict:

@@ -1,0 +1,123 @@
+"""The instructor's grading loop (run from the repository root):
+
+  python -m grader generate [AID...]       exercises/ from solutions/ (and the gradebook)
+  python -m grader release  [AID...]       generate, then release to the exchange
+  python -m grader collect  [AID...]       collect submissions from the exchange
+  python -m grader autograde [AID] [--student S]
+  python -m grader feedback [AID] [--release]   feedback HTML (no hidden tests), optionally released
+  python -m grader export  [--to FILE]     grades as CSV (default grader/grades.csv)
+  python -m grader grade   [AID...]        collect + autograde + feedback + export
+  python -m grader grade-lms AID PATH      LMS downloads (zip or folder of
+                                           <student>_<AID>.ipynb) -> autograde, feedback, CSV
+  python -m grader mutants [AID...]        score the source, the blank release and each mutant
+  python -m grader sandbox                 say whether grading kernels can be sandboxed here
+
+AID defaults to every assignment in solutions/.  Environment: COURSE_EXCHANGE (exchange
+folder, default grader/exchange), GRADER_CELL_TIMEOUT (seconds per cell, default 60),
+GRADER_REQUIRE_SANDBOX=1 (refuse to grade unsandboxed).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from . import sandbox, workflow
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m grader", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("generate", "release", "collect", "grade", "mutants"):
+        sub.add_parser(name).add_argument("aids", nargs="*")
+    a = sub.add_parser("autograde")
+    a.add_argument("aid", nargs="?", default="*")
+    a.add_argument("--student")
+    f = sub.add_parser("feedback")
+    f.add_argument("aid", nargs="?", default="*")
+    f.add_argument("--release", action="store_true")
+    e = sub.add_parser("export")
+    e.add_argument("--to")
+    z = sub.add_parser("grade-lms")
+    z.add_argument("aid")
+    z.add_argument("path")
+    sub.add_parser("sandbox")
+    args = p.parse_args(argv)
+
+    # the course is the current folder when it has an nbgrader_config.py, else this repo
+    here = os.getcwd()
+    course = workflow.Course(here if os.path.exists(os.path.join(here, "nbgrader_config.py"))
+                             else workflow.REPO)
+    try:
+        return run(course, args)
+    except workflow.GradingError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def run(course: workflow.Course, args) -> int:
+    cmd = args.cmd
+    if cmd == "sandbox":
+        ok, user_ns, reason = sandbox.probe()
+        print("sandbox: " + ("available" + (" (user namespace)" if user_ns else " (as root)")
+                             if ok else "NOT available: " + reason))
+        return 0 if ok else 1
+    if cmd == "generate":
+        course.generate(args.aids)
+    elif cmd == "release":
+        course.release(args.aids)
+    elif cmd == "collect":
+        course.collect(args.aids)
+    elif cmd == "autograde":
+        _timed(course.autograde, args.aid, args.student)
+    elif cmd == "feedback":
+        course.feedback(args.aid, release=args.release)
+    elif cmd == "export":
+        print(course.export(args.to))
+    elif cmd == "grade":
+        aids = course._aids(args.aids)
+        course.collect(aids)
+        for aid in aids:
+            _timed(course.autograde, aid)
+            course.feedback(aid)
+        print(course.export())
+    elif cmd == "grade-lms":
+        course.import_lms(args.aid, args.path)
+        _timed(course.autograde, args.aid)
+        course.feedback(args.aid)
+        print(course.export())
+    elif cmd == "mutants":
+        return mutants(args.aids)
+    return 0
+
+
+def _timed(fn, *args):
+    t = time.perf_counter()
+    fn(*args)
+    print(f"autograded in {time.perf_counter() - t:.1f} s")
+
+
+def mutants(aids) -> int:
+    """Print the mutation table; non-zero exit when a rule of COURSE.md section 7 fails."""
+    import tempfile
+    aids = list(aids) or workflow.Course().assignments()
+    timeout = int(os.environ.get("GRADER_CELL_TIMEOUT", "20"))
+    results, _, seconds = workflow.mutation_suite(aids, tempfile.mkdtemp(prefix="grader-mutants-"),
+                                                  jobs=2, timeout=timeout)
+    bad = 0
+    for aid, rows in results.items():
+        print(f"\n{aid}")
+        full = rows["source"][1]
+        for student, (score, max_score, desc) in rows.items():
+            ok = (score == full if student == "source" else
+                  score == 0 if student == "blank" else score is not None and score < full)
+            bad += not ok
+            secs = seconds.get((aid, student), float("nan"))
+            print(f"  {'ok ' if ok else 'BAD'} {score}/{max_score} {secs:5.1f}s  {student}: {desc}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Helpers shared by tests/test_grading*.py: the tiny sample assignment and leak checks."""
+from __future__ import annotations
+
+import glob
+import html
+import os
+import re
+import shutil
+
+from . import mutation, workflow
+
+SAMPLES = os.path.join(workflow.REPO, "grader", "samples")
+TINY = "ex00_tiny"
+EXPECTED = re.compile(r"(\d+) of (\d+)")
+
+
+def tiny_course(tmp_path, timeout: int = 3) -> workflow.Course:
+    """A scratch course holding only the tiny sample assignment, generated."""
+    src = tmp_path / "tiny_src"
+    src.mkdir(parents=True)
+    shutil.copy(os.path.join(SAMPLES, TINY, TINY + ".ipynb"), src)
+    root = tmp_path / "course"
+    root.mkdir()
+    course = workflow.scratch_course([], into=str(root), extra_sources=[(TINY, str(src))])
+    course.timeout = timeout
+    course.generate([TINY])
+    return course
+
+
+def sample_submissions(port: int = 9) -> dict:
+    """name -> (Mutant, expected score) for grader/samples/submissions/*.py; the expected
+    score is the "N of 3" their docstrings state."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(SAMPLES, "submissions", "*.py"))):
+        name = os.path.splitext(os.path.basename(path))[0]
+        with open(path, encoding="utf-8") as f:
+            m = mutation.parse_mutant(f.read().replace("__PORT__", str(port)), name)
+        with open(path, encoding="utf-8") as f:
+            doc = f.read().split('"""')[1]
+        found = EXPECTED.findall(doc)
+        assert found, f"{path}: docstring must say the expected score as 'N of M'"
+        out[name] = (m, float(found[-1][0]))
+    return out
+
+
+def html_text(page: str) -> str:
+    """The visible text of an HTML page (tags dropped, entities decoded)."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def hidden_lines(source_nb, visible_sources) -> list[str]:
+    """Lines of the source notebook's hidden-test blocks that a student never sees
+    elsewhere (in the release or in their own answer): those must not leak."""
+    from .preprocessors import HIDDEN_BEGIN, HIDDEN_END
+    visible = set()
+    for text in visible_sources:
+        visible.update(line.strip() for line in text.splitlines())
+    out = []
+    for cell in source_nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if HIDDEN_BEGIN in line:
+                inside = True
+            elif HIDDEN_END in line:
+                inside = False
+            elif inside and line.strip() and line.strip() not in visible and len(line.strip()) > 3:
+                out.append(line.strip())
+    return out
+
+
+def leaked_lines(course: workflow.Course, aid: str, student: str) -> list[str]:
+    """Hidden-test lines found in the student's feedback HTML."""
+    text = html_text(course.feedback_html(student, aid))
+    text_lines = {line.strip() for line in text.splitlines()}
+    visible = [c.source for c in course.release_nb(aid).cells]
+    visible += [c.source for c in mutation.read(course.path(
+        "grader", "submitted", student, aid, aid + ".ipynb")).cells]
+    # long lines leak even inside a longer one; a short one ("pass") only as a whole line
+    return [line for line in hidden_lines(course.source_nb(aid), visible)
+            if (line in text if len(line) >= 12 else line in text_lines)]

@@ -1,0 +1,163 @@
+"""The instructor's nbgrader loop end to end (COURSE.md sections 2 and 6): the config,
+the committed releases, release -> fetch -> submit -> collect -> autograde -> feedback
+-> export through a local exchange, and zip_collect for LMS downloads."""
+import csv
+import os
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+from traitlets.config.loader import PyFileConfigLoader
+
+from grader import mutation, settings, workflow
+from grader.testing import TINY, leaked_lines, sample_submissions, tiny_course
+
+REPO = workflow.REPO
+ASSIGNMENTS = workflow.Course(REPO).assignments()
+
+
+def test_config_maps_the_course_layout():
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=REPO).load_config()
+    cd = cfg.CourseDirectory
+    assert cd.root == REPO
+    assert (cd.source_directory, cd.release_directory) == ("solutions", "exercises")
+    for name in ("submitted", "autograded", "feedback"):
+        assert cd[f"{name}_directory"] == f"grader/{name}"
+    assert cd.db_url == "sqlite:///" + os.path.join(REPO, "grader", "gradebook.db")
+    assert cfg.Exchange.root == os.environ.get("COURSE_EXCHANGE", os.path.join(REPO, "grader", "exchange"))
+    assert "grader.execute.GuardedExecute" in cfg.Autograde.autograde_preprocessors
+    assert "grader.preprocessors.RebuildFromRelease" in cfg.Autograde.sanitize_preprocessors
+
+
+def test_all_five_assignments_are_present():
+    assert set(ASSIGNMENTS) >= {"ex01_sigmoid_tanh", "ex02_softplus", "ex03_cifar100",
+                                "ex04_pooling", "ex05_conv_backward"}
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    """A fresh generation of every assignment, in a scratch copy of the course."""
+    course = workflow.scratch_course(ASSIGNMENTS, into=str(tmp_path_factory.mktemp("regen")))
+    course.generate()
+    return course
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_committed_release_equals_a_fresh_generation(regenerated, aid):
+    committed = os.path.join(REPO, "exercises", aid, aid + ".ipynb")
+    assert os.path.exists(committed), f"{committed} missing: run `make release` and commit exercises/"
+    fresh = regenerated.release_nb(aid)
+    assert workflow.normalized(mutation.read(committed)) == workflow.normalized(fresh), (
+        f"exercises/{aid} is out of date with solutions/{aid}: run `python -m grader generate {aid}`")
+    # no solution and no hidden test reaches the students
+    text = nbformat.writes(fresh)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+
+
+def test_mutant_files_parse_and_name_solution_cells(regenerated):
+    for aid in ASSIGNMENTS:
+        release, source = regenerated.release_nb(aid), regenerated.source_nb(aid)
+        for m in mutation.load_mutants(os.path.join(REPO, "grader", "mutants", aid)):
+            mutation.build_submission(release, source, m.cells, name=f"{aid}/{m.name}")
+            assert m.description
+
+
+def test_mutant_parser_rejects_bad_files():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "x = 1", metadata={"nbgrader": {"grade_id": "answer", "solution": True, "grade": False,
+                                        "locked": False, "schema_version": 3}}),
+        nbformat.v4.new_code_cell("assert x", metadata={"nbgrader": {
+            "grade_id": "test_answer", "solution": False, "grade": True, "points": 1,
+            "locked": True, "schema_version": 3}})])
+    ok = mutation.parse_mutant('"""Off by one."""\n# %% answer\nx = 2\n')
+    assert ok.description == "Off by one." and ok.cells == {"answer": "x = 2\n"}
+    assert mutation.build_submission(nb, nb, ok.cells).cells[0].source == "x = 2\n"
+    with pytest.raises(mutation.MutantError, match="unknown grade_id.*'answr'"):
+        mutation.build_submission(nb, nb, mutation.parse_mutant('"""d"""\n# %% answr\nx = 2\n').cells)
+    with pytest.raises(mutation.MutantError, match="not a solution cell.*'test_answer'"):
+        mutation.build_submission(nb, nb, {"test_answer": "pass"})
+    with pytest.raises(mutation.MutantError, match="docstring"):
+        mutation.parse_mutant("# %% answer\nx = 2\n")
+    with pytest.raises(mutation.MutantError, match="twice"):
+        mutation.parse_mutant('"""d"""\n# %% answer\nx = 2\n# %% answer\nx = 3\n')
+    with pytest.raises(mutation.MutantError, match="no '# %%"):
+        mutation.parse_mutant('"""d"""\nx = 2\n')
+
+
+def test_solution_markers_are_stripped():
+    src = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    assert mutation.strip_solution_markers(src) == "def f():\n    return 1\n"
+
+
+def _student(course, name, tmp_path):
+    home = tmp_path / name
+    home.mkdir(exist_ok=True)
+    return str(home), course.env(USER=name, LOGNAME=name, HOME=str(home))
+
+
+def _as_student(course, *args):
+    """A student's nbgrader command: no course config of theirs, just the exchange."""
+    return (*args, f"--Exchange.root={course.exchange}",
+            f"--CourseDirectory.course_id={settings.COURSE_ID}")
+
+
+def test_exchange_round_trip_and_export(tmp_path):
+    """release -> fetch -> submit (two students) -> collect -> autograde -> feedback ->
+    release_feedback -> fetch_feedback -> export, all through a temporary exchange."""
+    course = tiny_course(tmp_path / "c")
+    course.nbgrader("release_assignment", TINY, "--force")
+    answers = {"alice": {}, "bob": sample_submissions()["wrong_halve"][0].cells}
+    for name, cells in answers.items():
+        home, env = _student(course, name, tmp_path)
+        course.nbgrader(*_as_student(course, "fetch_assignment", TINY), cwd=home, env=env)
+        path = os.path.join(home, TINY, TINY + ".ipynb")
+        fetched = mutation.read(path)
+        nbformat.write(mutation.build_submission(fetched, course.source_nb(TINY), cells), path)
+        # every test student is the same OS user here, so name them explicitly
+        course.nbgrader(*_as_student(course, "submit", TINY), f"--CourseDirectory.student_id={name}",
+                        cwd=home, env=env)
+    course.collect([TINY])
+    assert sorted(os.listdir(course.path("grader", "submitted"))) == ["alice", "bob"]
+    course.autograde(TINY)
+    course.feedback(TINY, release=True)
+    home, env = _student(course, "bob", tmp_path)
+    course.nbgrader(*_as_student(course, "fetch_feedback", TINY), cwd=home, env=env)
+    fetched = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(home, TINY)) for f in fs
+               if f.endswith(".html")]
+    assert fetched, "bob got no feedback"
+    with open(fetched[0], encoding="utf-8") as f:
+        assert "FAILED test test_halve (2 points)" in f.read()
+    assert leaked_lines(course, TINY, "bob") == []
+    rows = {r["student_id"]: r for r in csv.DictReader(open(course.export(str(tmp_path / "g.csv"))))}
+    assert float(rows["alice"]["score"]) == 3.0 and float(rows["bob"]["score"]) == 1.0
+    assert float(rows["alice"]["max_score"]) == 3.0
+
+
+def test_lms_zip_and_folder_are_collected_and_graded(tmp_path):
+    course = tiny_course(tmp_path / "c")
+    release, source = course.release_nb(TINY), course.source_nb(TINY)
+    wrong = sample_submissions()["wrong_halve"][0].cells
+    zpath = tmp_path / "lms.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        z.writestr(f"carol_{TINY}.ipynb", nbformat.writes(mutation.build_submission(release, source, {})))
+        z.writestr(f"dave_{TINY}.ipynb", nbformat.writes(mutation.build_submission(release, source, wrong)))
+    r = subprocess.run([sys.executable, "-m", "grader", "grade-lms", TINY, str(zpath)],
+                       cwd=course.root, env=course.env(), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert course.scores(TINY) == {"carol": (3.0, 3.0), "dave": (1.0, 3.0)}
+    assert os.path.exists(course.path("grader", "feedback", "dave", TINY, TINY + ".html"))
+    # a folder laid out <student>/<notebook>.ipynb works the same way
+    folder = tmp_path / "lms"
+    (folder / "erin").mkdir(parents=True)
+    nbformat.write(mutation.build_submission(release, source, wrong), str(folder / "erin" / f"{TINY}.ipynb"))
+    course.import_lms(TINY, str(folder))
+    course.autograde(TINY)
+    assert course.scores(TINY)["erin"] == (1.0, 3.0)
+
+
+def test_cli_reports_the_sandbox():
+    r = subprocess.run([sys.executable, "-m", "grader", "sandbox"], cwd=REPO,
+                       capture_output=True, text=True)
+    assert r.stdout.startswith("sandbox: "), r.stdout + r.stderr
