@@ -11,7 +11,7 @@ at a time; no Python loop over pixels and no ``np.add.at``.
 
 ``batch_last=True`` orders the columns (y, x, n) instead of (n, y, x): the image index then
 varies fastest, so every copy moves runs of W'*N contiguous numbers instead of runs of W'
-(several times faster for small images). :class:`~course_lib.layers.Conv` uses that order.
+(up to several times faster for small images). :class:`~course_lib.layers.Conv` uses that order.
 """
 
 import numpy as np
