@@ -157,7 +157,9 @@ def plot_filters(weights, title="first-layer filters", ncols=None, scale=0.45):
         ax.set_title(f"{name} ({len(wts)} @ {wts.shape[2]}x{wts.shape[3]})")
     if isinstance(weights, dict):
         fig.suptitle(title)
-    fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.92))  # leave the top strip to the figure title
+    else:
+        fig.tight_layout()
     return fig
 
 
