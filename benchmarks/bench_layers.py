@@ -230,8 +230,8 @@ def torch_net(net):
 
 
 def bench_steps(repeats, with_torch):
-    title = "against torch (same weights and batch)" if with_torch else "(no torch: absolute times only)"
-    print(f"\nTraining step: zero_diff + forward with labels + backward + SGD update, {title}:")
+    title = ", against torch (same weights and batch)" if with_torch else " (no torch: absolute times only)"
+    print(f"\nTraining step: zero_diff + forward with labels + backward + SGD update{title}:")
     ratios = {}
     for name, make, shape in [("LeNet", lenet, (64, 1, 28, 28)), ("cifar10_quick", cifar10_quick, (100, 3, 32, 32))]:
         net = make(seed=0, dtype=DTYPE)
