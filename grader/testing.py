@@ -6,6 +6,7 @@ import html
 import os
 import re
 import shutil
+import tempfile
 
 from . import mutation, workflow
 
@@ -14,16 +15,24 @@ TINY = "ex00_tiny"
 EXPECTED = re.compile(r"(\d+) of (\d+)")
 
 
+_TEMPLATE: dict = {}
+
+
 def tiny_course(tmp_path, timeout: int = 3) -> workflow.Course:
-    """A scratch course holding only the tiny sample assignment, generated."""
-    src = tmp_path / "tiny_src"
-    src.mkdir(parents=True)
-    shutil.copy(os.path.join(SAMPLES, TINY, TINY + ".ipynb"), src)
-    root = tmp_path / "course"
-    root.mkdir()
-    course = workflow.scratch_course([], into=str(root), extra_sources=[(TINY, str(src))])
-    course.timeout = timeout
-    course.generate([TINY])
+    """A scratch course holding only the tiny sample assignment, generated (once per
+    process: later calls copy that course, gradebook included)."""
+    if "root" not in _TEMPLATE:
+        base = tempfile.mkdtemp(prefix="grader-tiny-")
+        src = os.path.join(base, "src")
+        os.makedirs(src)
+        shutil.copy(os.path.join(SAMPLES, TINY, TINY + ".ipynb"), src)
+        template = workflow.scratch_course([], into=os.path.join(base, "course"),
+                                           extra_sources=[(TINY, src)])
+        template.generate([TINY])
+        _TEMPLATE["root"] = template.root
+    root = str(tmp_path / "course")
+    shutil.copytree(_TEMPLATE["root"], root)
+    course = workflow.Course(root, exchange=os.path.join(root, "exchange"), timeout=timeout)
     return course
 
 

@@ -69,6 +69,9 @@ def graded(tmp_path_factory, listener):
     expected["honest"] = 3.0
     course.put_submission("edits-tests", TINY, edited_tests(release, source))
     expected["edits-tests"] = 1.0
+    # graded again, unsandboxed, by test_without_the_sandbox_the_snoop_would_cheat
+    course.put_submission("snoop-control", TINY, mutation.build_submission(
+        release, source, sample_submissions(port=listener)["snoop"][0].cells))
     course.autograde(TINY)
     return course, expected
 
@@ -130,20 +133,21 @@ def test_sandbox_hides_the_course_and_the_network(graded):
 
 
 @pytest.mark.skipif(not SANDBOX_OK, reason=f"no sandbox on this machine: {SANDBOX_WHY}")
-def test_without_the_sandbox_the_snoop_would_cheat(tmp_path, listener):
-    """Control: the same submission, unsandboxed, finds solutions/, the gradebook, other
-    submissions and the network, and scores full marks: so the sandbox test can fail."""
-    course = tiny_course(tmp_path, timeout=3)
-    release, source = course.release_nb(TINY), course.source_nb(TINY)
-    m, _ = sample_submissions(port=listener)["snoop"]
-    course.put_submission("other", TINY, mutation.build_submission(release, source, {}))
-    course.put_submission("snoop", TINY, mutation.build_submission(release, source, m.cells))
+def test_without_the_sandbox_the_snoop_would_cheat(graded):
+    """Control: the same submission graded unsandboxed finds solutions/, the gradebook,
+    other submissions and the network, and scores full marks: so the sandbox test can
+    fail."""
+    course, _ = graded
+    assert course.scores(TINY)["snoop-control"][0] == 1.0  # sandboxed, like snoop
     course.env_extra = {"GRADER_SANDBOX": "0"}
-    course.autograde(TINY, student="snoop")
-    printed = "".join(o.get("text", "") for o in _outputs(course, "snoop", "halve"))
-    for leak in ("solutions/", "grader/gradebook.db", "grader/submitted/other", "network"):
+    try:
+        course.autograde(TINY, student="snoop-control")
+    finally:
+        course.env_extra = {}
+    printed = "".join(o.get("text", "") for o in _outputs(course, "snoop-control", "halve"))
+    for leak in ("solutions/", "grader/gradebook.db", "grader/submitted/honest", "network"):
         assert leak in printed, printed
-    assert course.scores(TINY)["snoop"][0] == 3.0
+    assert course.scores(TINY)["snoop-control"][0] == 3.0
 
 
 def test_feedback_hides_hidden_tests_but_says_what_failed(graded):
