@@ -114,8 +114,7 @@ def conv_fwd_bwd(layer, x, dy):
     return layer.backward(dy)
 
 
-def bench_loops(repeats):
-    print("\nLayers, forward + backward, against the loop versions (course_lib.layers.naive):")
+def bench_loops(repeats, case=None):
     ratios = {}
     x = rand((2, 3, 10, 10))
     for k, s, p in [(3, 1, 1), (5, 2, 2)]:
@@ -164,10 +163,11 @@ def torch_fwd_bwd(fn, x, dy):
     fn(x).backward(dy)
 
 
-def bench_layers_torch(repeats):
-    print("\nLayers, forward + backward, against torch.nn.functional (same shapes, float32):")
+def bench_layers_torch(repeats, case=None):
     ratios = {}
     for name, shape, f, k, s, p in CONV_CASES:
+        if case not in (None, name):
+            continue
         conv = Conv(shape[1], f, k, stride=s, pad=p, seed=0).astype(DTYPE)
         x, dy = rand(shape), rand(conv.setup(shape), 1)
         tw = torch.tensor(conv.params["weight"].data, requires_grad=True)
@@ -184,6 +184,8 @@ def bench_layers_torch(repeats):
         t = median_times({"ours": lambda: conv_fwd_bwd(conv, x, dy), "torch": tstep}, repeats)
         ratios[name] = row(f"{name}: Conv {shape} -> {f}@{k}x{k} pad {p}", t["ours"], t["torch"], "torch")
     for name, cls, shape, k, s, ceil in POOL_CASES:
+        if case not in (None, name):
+            continue
         pool = cls(k, s, ceil_mode=ceil)
         x, dy = rand(shape), rand(pool.setup(shape), 1)
         tx, tdy = torch.tensor(x, requires_grad=True), torch.tensor(dy)
@@ -229,11 +231,14 @@ def torch_net(net):
     return forward, params
 
 
-def bench_steps(repeats, with_torch):
-    title = ", against torch (same weights and batch)" if with_torch else " (no torch: absolute times only)"
-    print(f"\nTraining step: zero_diff + forward with labels + backward + SGD update{title}:")
+STEP_CASES = [("LeNet", lenet, (64, 1, 28, 28)), ("cifar10_quick", cifar10_quick, (100, 3, 32, 32))]
+
+
+def bench_steps(repeats, with_torch, case=None):
     ratios = {}
-    for name, make, shape in [("LeNet", lenet, (64, 1, 28, 28)), ("cifar10_quick", cifar10_quick, (100, 3, 32, 32))]:
+    for name, make, shape in STEP_CASES:
+        if case not in (None, name):
+            continue
         net = make(seed=0, dtype=DTYPE)
         x = rand(shape)
         y = np.random.default_rng(1).integers(0, 10, size=shape[0])
@@ -264,27 +269,68 @@ def bench_steps(repeats, with_torch):
     return ratios
 
 
+SECTIONS = {
+    "loops": "Layers, forward + backward, against the loop versions (course_lib.layers.naive):",
+    "layers": "Layers, forward + backward, against torch.nn.functional (same shapes, float32):",
+    "steps": "Training step: zero_diff + forward with labels + backward + SGD update",
+}
+
+
+def jobs():
+    """(section, case) pairs; each runs in a process of its own (see run_all)."""
+    layer_cases = [c[0] for c in CONV_CASES + POOL_CASES] if torch is not None else []
+    return ([("loops", None)] + [("layers", c) for c in layer_cases]
+            + [("steps", name) for name, _, _ in STEP_CASES])
+
+
+def run_job(section, case, repeats):
+    if threadpoolctl is not None:  # belt and braces: a BLAS that ignored the variables is capped too
+        threadpoolctl.threadpool_limits(1)
+    if torch is not None:
+        torch.set_num_threads(1)
+    {"loops": lambda: bench_loops(repeats, case),
+     "layers": lambda: bench_layers_torch(repeats, case),
+     "steps": lambda: bench_steps(repeats, torch is not None, case)}[section]()
+
+
+def run_all(flags, env=None):
+    """Every case in a fresh process: numpy's speed depends on what the process did before (glibc's
+    malloc adapts its thresholds to the blocks freed so far, which changes how many fresh, page-faulting
+    pages the next large arrays get), so one process for everything makes results depend on their order."""
+    last = None
+    for section, case in jobs():
+        if section != last:
+            heading = SECTIONS[section]
+            if section == "steps":
+                heading += ", against torch (same weights and batch):" if torch is not None else \
+                    " (no torch: absolute times only):"
+            print("\n" + heading, flush=True)
+            last = section
+        job = [sys.executable, __file__, "--job", section] + (["--case", case] if case else [])
+        subprocess.run(job + flags, env=env, check=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--wall", action="store_true", help="time wall-clock instead of this process's CPU time")
     parser.add_argument("--no-rerun", action="store_true",
                         help="do not rerun without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE")
+    parser.add_argument("--job", choices=sorted(SECTIONS), help=argparse.SUPPRESS)  # one case, in a child process
+    parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeats = 7 if args.quick else 25
     global CLOCK
     CLOCK = time.perf_counter if args.wall else time.process_time
+    if args.job:
+        run_job(args.job, args.case, repeats)
+        return
 
     describe_machine()
-    clock = "wall-clock (time.perf_counter)" if args.wall else "CPU time of this process (time.process_time)"
-    print(f"clock: {clock}; "
-          f"medians of up to {repeats} interleaved repeats")
-    if threadpoolctl is not None:  # belt and braces: a BLAS that ignored the variables is capped too
-        threadpoolctl.threadpool_limits(1)
-    bench_loops(repeats)
-    if torch is not None:
-        bench_layers_torch(repeats)
-    bench_steps(repeats, torch is not None)
+    clock = "wall-clock (time.perf_counter)" if args.wall else "CPU time of the process (time.process_time)"
+    print(f"clock: {clock}; medians of up to {repeats} interleaved repeats; every case in a fresh process")
+    flags = [f for f, on in (("--quick", args.quick), ("--wall", args.wall)) if on]
+    run_all(flags)
 
     coretype_vars = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
     if not args.no_rerun and any(v in os.environ for v in coretype_vars):
@@ -292,7 +338,6 @@ def main(argv=None):
         print("Again without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (OpenBLAS picks its own kernel):\n")
         sys.stdout.flush()
         env = {k: v for k, v in os.environ.items() if k not in coretype_vars}
-        flags = [f for f, on in (("--quick", args.quick), ("--wall", args.wall)) if on]
         subprocess.run([sys.executable, __file__, "--no-rerun"] + flags, env=env, check=True)
 
 
