@@ -56,6 +56,14 @@ class Conv(Layer):
         except ValueError as e:
             raise ValueError(f"{self.name}: {e} (bottom shape {tuple(bottom_shape)})") from None
 
+    def _workspace(self, size, dtype):
+        """One chunk's cols, kept between calls like Caffe's col_buffer_: fresh memory for every
+        chunk would cost a page fault per 4 KB."""
+        ws = getattr(self, "_cols", None)
+        if ws is None or ws.size < size or ws.dtype != dtype:
+            self._cols = ws = np.empty(size, dtype=dtype)
+        return ws
+
     def _chunks(self, n, per_image):
         step = max(1, self.max_cols // max(per_image, 1))
         return [slice(i, min(i + step, n)) for i in range(0, n, step)]
@@ -69,8 +77,10 @@ class Conv(Layer):
         w = self.params["weight"].data.reshape(f, -1)
         b = self.params["bias"].data.reshape(1, f, 1, 1)
         top = np.empty(top_shape, dtype=w.dtype)
-        for sl in self._chunks(n, w.shape[1] * ho * wo):
-            cols = im2col(x[sl], k, s, p, batch_last=True)  # (C*k*k, H'*W'*n): columns ordered (y, x, n)
+        chunks = self._chunks(n, w.shape[1] * ho * wo)
+        ws = self._workspace(w.shape[1] * ho * wo * (chunks[0].stop - chunks[0].start), w.dtype)
+        for sl in chunks:
+            cols = im2col(x[sl], k, s, p, batch_last=True, out=ws)  # (C*k*k, H'*W'*n): columns ordered (y, x, n)
             out = (w @ cols).reshape(f, ho, wo, -1)  # the one GEMM: (F, H', W', n)
             np.add(out.transpose(3, 0, 1, 2), b, out=top[sl])  # back to (n, F, H', W') and the bias, in one pass
         self._cache = x
@@ -85,8 +95,10 @@ class Conv(Layer):
         w = W.data.reshape(f, -1)
         dx = np.empty_like(x)
         dw = np.zeros_like(w)
-        for sl in self._chunks(n, w.shape[1] * ho * wo):
-            cols = im2col(x[sl], k, s, p, batch_last=True)  # recomputed, not kept: memory stays bounded
+        chunks = self._chunks(n, w.shape[1] * ho * wo)
+        ws = self._workspace(w.shape[1] * ho * wo * (chunks[0].stop - chunks[0].start), w.dtype)
+        for sl in chunks:
+            cols = im2col(x[sl], k, s, p, batch_last=True, out=ws)  # recomputed, not kept: memory stays bounded
             dy = top_diff[sl].transpose(1, 2, 3, 0).astype(w.dtype, order="C").reshape(f, -1)  # (F, H'*W'*n): one copy
             dw += dy @ cols.T
             dx[sl] = col2im(w.T @ dy, x[sl].shape, k, s, p, batch_last=True)

@@ -28,9 +28,9 @@ def _window(p, q, stride, ho, wo, batch_last):
     return (slice(None), rows, cols) if batch_last else (slice(None), slice(None), rows, cols)
 
 
-def im2col(x, kernel_size, stride=1, pad=0, batch_last=False):
+def im2col(x, kernel_size, stride=1, pad=0, batch_last=False, out=None):
     """(N, C, H, W) -> cols of shape (C*k*k, N*H'*W'); rows ordered (c, p, q), columns (n, y, x)
-    (or (y, x, n) with ``batch_last``)."""
+    (or (y, x, n) with ``batch_last``). ``out``: a contiguous array with room for cols, to reuse."""
     n, c, h, w, ho, wo = _sizes(x.shape, kernel_size, stride, pad)
     k = kernel_size
     # One copy pads and moves the channels first (C, H, W, N) or (C, N, H, W), so the k*k copies below
@@ -38,7 +38,8 @@ def im2col(x, kernel_size, stride=1, pad=0, batch_last=False):
     spatial = [(0, 0), (pad, pad), (pad, pad)]
     xp = np.pad(x.transpose(1, 2, 3, 0), spatial + [(0, 0)]) if batch_last else \
         np.pad(x.transpose(1, 0, 2, 3), [(0, 0)] + spatial)
-    cols = np.empty((c, k, k) + ((ho, wo, n) if batch_last else (n, ho, wo)), dtype=x.dtype)
+    shape = (c, k, k) + ((ho, wo, n) if batch_last else (n, ho, wo))
+    cols = np.empty(shape, dtype=x.dtype) if out is None else out.ravel()[:np.prod(shape)].reshape(shape)
     for p in range(k):
         for q in range(k):
             cols[:, p, q] = xp[_window(p, q, stride, ho, wo, batch_last)]

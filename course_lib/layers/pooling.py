@@ -93,13 +93,13 @@ class MaxPool(_Pool):
         n, c, hp, wp = padded_shape
         _, _, ho, wo = arg.shape
         k, s = self.kernel_size, self.stride
-        # Flat index (in the padded input) of each window's winner: the window's corner + the winning offset.
-        rows, cols = s * np.arange(ho).reshape(ho, 1), s * np.arange(wo)
-        corner = (np.arange(n * c).reshape(n, c, 1, 1) * hp + rows) * wp + cols
-        offset = (np.arange(k).reshape(k, 1) * wp + np.arange(k)).ravel()  # offset[p*k + q] = p*wp + q
+        # Flat index (in the padded input) of each window's winner, built in place (no big temporaries):
+        idx = (np.arange(k).reshape(k, 1) * wp + np.arange(k)).ravel()[arg]  # winning offset (p, q): p*wp + q
+        idx += s * np.arange(ho).reshape(ho, 1) * wp + s * np.arange(wo)  # + the window's corner in its map
+        idx += np.arange(n * c).reshape(n, c, 1, 1) * (hp * wp)  # + where the map starts
         dxp = np.zeros(n * c * hp * wp, dtype=top_diff.dtype)
         # Overlapping windows can share a winner: np.add.at adds both gradients (dxp[idx] += g would keep one).
-        np.add.at(dxp, (corner + offset[arg]).ravel(), top_diff.ravel())  # 1-D operands take add.at's fast path
+        np.add.at(dxp, idx.ravel(), top_diff.ravel())  # 1-D operands take add.at's fast path
         return self._crop(dxp.reshape(padded_shape), shape)
 
 
