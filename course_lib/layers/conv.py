@@ -39,6 +39,7 @@ class Conv(Layer):
         self.params = {"weight": Blob(xavier((num_output, num_input, kernel_size, kernel_size), fan_in, rng, dtype)),
                        "bias": Blob(np.zeros(num_output, dtype))}
         self._cache = None
+        self._cols = None
 
     def __repr__(self):
         return (f"Conv({self.num_input}, {self.num_output}, kernel_size={self.kernel_size}, "
@@ -59,7 +60,7 @@ class Conv(Layer):
     def _workspace(self, size, dtype):
         """One chunk's cols, kept between calls like Caffe's col_buffer_: fresh memory for every
         chunk would cost a page fault per 4 KB."""
-        ws = getattr(self, "_cols", None)
+        ws = self._cols
         if ws is None or ws.size < size or ws.dtype != dtype:
             self._cols = ws = np.empty(size, dtype=dtype)
         return ws

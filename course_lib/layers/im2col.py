@@ -39,7 +39,9 @@ def im2col(x, kernel_size, stride=1, pad=0, batch_last=False, out=None):
     xp = np.pad(x.transpose(1, 2, 3, 0), spatial + [(0, 0)]) if batch_last else \
         np.pad(x.transpose(1, 0, 2, 3), [(0, 0)] + spatial)
     shape = (c, k, k) + ((ho, wo, n) if batch_last else (n, ho, wo))
-    cols = np.empty(shape, dtype=x.dtype) if out is None else out.ravel()[:np.prod(shape)].reshape(shape)
+    if out is not None and not (out.flags.c_contiguous and out.size >= np.prod(shape) and out.dtype == x.dtype):
+        raise ValueError(f"im2col: out must be a C-contiguous {x.dtype} array of at least {np.prod(shape)} numbers")
+    cols = np.empty(shape, dtype=x.dtype) if out is None else out.reshape(-1)[:np.prod(shape)].reshape(shape)
     for p in range(k):
         for q in range(k):
             cols[:, p, q] = xp[_window(p, q, stride, ho, wo, batch_last)]
