@@ -45,7 +45,7 @@ release: $(STAMP)        ## exercises/ from solutions/, then release to the exch
 collect: $(STAMP)
 	$(GRADE) collect $(AID)
 
-grade: $(STAMP)          ## collect + autograde + feedback + grader/grades.csv
+grade: $(STAMP)          ## collect + autograde + feedback + grader/work/grades.csv
 	$(GRADE) grade $(AID)
 
 feedback: $(STAMP)       ## feedback HTML without hidden tests, released to the exchange

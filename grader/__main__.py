@@ -5,7 +5,7 @@
   python -m grader collect  [AID...]       collect submissions from the exchange
   python -m grader autograde [AID] [--student S]
   python -m grader feedback [AID] [--release]   feedback HTML (no hidden tests), optionally released
-  python -m grader export  [--to FILE]     grades as CSV (default grader/grades.csv)
+  python -m grader export  [--to FILE]     grades as CSV (default grader/work/grades.csv)
   python -m grader grade   [AID...]        collect + autograde + feedback + export
   python -m grader grade-lms AID PATH      LMS downloads (zip or folder of
                                            <student>_<AID>.ipynb) -> autograde, feedback, CSV

@@ -78,13 +78,26 @@ def hidden_lines(source_nb, visible_sources) -> list[str]:
     return out
 
 
+def public_library_sources() -> list[str]:
+    import course_lib
+    root = os.path.dirname(course_lib.__file__)
+    out = []
+    for path in glob.glob(os.path.join(root, "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            out.append(f.read())
+    return out
+
+
 def leaked_lines(course: workflow.Course, aid: str, student: str) -> list[str]:
-    """Hidden-test lines found in the student's feedback HTML."""
+    """Hidden-test lines found in the student's feedback HTML (lines the student can see
+    anyway, in the release, their answer or course_lib, do not count)."""
     text = html_text(course.feedback_html(student, aid))
     text_lines = {line.strip() for line in text.splitlines()}
     visible = [c.source for c in course.release_nb(aid).cells]
     visible += [c.source for c in mutation.read(course.path(
         "grader", "submitted", student, aid, aid + ".ipynb")).cells]
-    # long lines leak even inside a longer one; a short one ("pass") only as a whole line
+    visible += public_library_sources()  # students see course_lib (inspect.getsource)
+    # a hidden line leaks when shown as a line; a long one also inside another line
+    # (short fragments such as "pass" or "dtype=np.float64)" are everywhere)
     return [line for line in hidden_lines(course.source_nb(aid), visible)
-            if (line in text if len(line) >= 12 else line in text_lines)]
+            if line in text_lines or (len(line) >= 30 and line in text)]

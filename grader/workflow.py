@@ -121,7 +121,8 @@ class Course:
             self.nbgrader("release_feedback", f"--CourseDirectory.assignment_id={aid}")
 
     def export(self, to: str | None = None) -> str:
-        to = os.path.abspath(to or self.path("grader", "grades.csv"))
+        to = os.path.abspath(to or self.path("grader", "work", "grades.csv"))
+        os.makedirs(os.path.dirname(to), exist_ok=True)
         self.nbgrader("export", f"--to={to}")
         return to
 
@@ -199,55 +200,60 @@ def scratch_course(aids, repo: str = REPO, into: str | None = None, extra_source
     return course
 
 
-def mutation_run(course: Course, aids, log_times: bool = False) -> dict:
-    """Autograde, per assignment, the instructor's source, the blank release and every
-    mutant as students of ONE `nbgrader autograde` call.  Returns
-    {aid: {student: (score, max_score, description)}} (and, with `log_times`, under
-    "_seconds" the autograde time of each (aid, student))."""
+def mutation_plan(course: Course, aids) -> dict:
+    """{aid: {student: (notebook, description)}}: per assignment the instructor's source,
+    the blank release and every mutant of grader/mutants/<aid>/, as submissions."""
     plan = {}
     for aid in aids:
         release, source = course.release_nb(aid), course.source_nb(aid)
-        mutants = mutation.load_mutants(os.path.join(REPO, "grader", "mutants", aid))
         plan[aid] = {"source": (mutation.build_submission(release, source, {}), "instructor's solution"),
                      "blank": (mutation.build_submission(release, source, None), "blank release")}
-        for m in mutants:
+        for m in mutation.load_mutants(os.path.join(REPO, "grader", "mutants", aid)):
             nb = mutation.build_submission(release, source, m.cells, name=f"{aid}/{m.name}")
             plan[aid]["mutant-" + m.name.replace("_", "-")] = (nb, m.description)
-        for student, (nb, _) in plan[aid].items():
-            course.put_submission(student, aid, nb)
-    log = course.autograde("*").stderr
-    out = {"_seconds": Course.autograde_seconds(log)} if log_times else {}
-    for aid in aids:
-        scores = course.scores(aid)
-        out[aid] = {s: (*scores.get(s, (None, None)), desc) for s, (_, desc) in plan[aid].items()}
-    return out
+    return plan
 
 
 def mutation_suite(aids, root: str, jobs: int = 2, timeout: int = 20, feedback: bool = False):
-    """`mutation_run` over `aids` split across `jobs` scratch courses graded in parallel
-    (separate gradebooks, so no locking).  Per-cell `timeout` keeps runaway mutants
-    cheap.  Returns ({aid: rows}, {aid: Course}, {(aid, student): seconds})."""
+    """Autograde, per assignment, the source, the blank release and every mutant: all of
+    them students of one `nbgrader autograde` call per job; the submissions are dealt
+    round-robin to `jobs` copies of one generated course (separate gradebooks, no
+    locking) graded in parallel.  `timeout` (per cell) keeps runaway mutants cheap.
+    Returns ({aid: {student: (score, max_score, description)}},
+             {(aid, student): Course that graded it}, {(aid, student): seconds})."""
     from concurrent.futures import ThreadPoolExecutor
-    groups = [g for g in (list(aids)[i::jobs] for i in range(jobs)) if g]
+    base = scratch_course(aids, into=os.path.join(root, "course0"))
+    base.timeout = timeout
+    base.generate()
+    plan = mutation_plan(base, aids)
+    items = sorted((aid, student) for aid in plan for student in plan[aid])
+    jobs = max(1, min(jobs, len(items)))
+    courses = [base]
+    for i in range(1, jobs):
+        shutil.copytree(base.root, os.path.join(root, f"course{i}"))
+        courses.append(Course(os.path.join(root, f"course{i}"),
+                              exchange=os.path.join(root, f"course{i}", "exchange"), timeout=timeout))
+    where = {}
+    for k, (aid, student) in enumerate(items):
+        where[aid, student] = courses[k % jobs]
+        where[aid, student].put_submission(student, aid, plan[aid][student][0])
 
-    def one(i_group):
-        i, group = i_group
-        course = scratch_course(group, into=os.path.join(root, f"course{i}"))
-        course.timeout = timeout
-        course.generate()
-        rows = mutation_run(course, group, log_times=True)
+    def grade(course):
+        log = course.autograde("*").stderr
         if feedback:
             course.feedback("*")
-        return course, rows
+        return Course.autograde_seconds(log)
 
-    os.makedirs(root, exist_ok=True)
-    results, courses, seconds = {}, {}, {}
-    with ThreadPoolExecutor(len(groups)) as pool:
-        for course, rows in pool.map(one, enumerate(groups)):
-            seconds.update(rows.pop("_seconds"))
-            results.update(rows)
-            courses.update({aid: course for aid in rows})
-    return results, courses, seconds
+    seconds = {}
+    with ThreadPoolExecutor(jobs) as pool:
+        for secs in pool.map(grade, courses):
+            seconds.update(secs)
+    scores = {id(c): {aid: c.scores(aid) for aid in aids} for c in courses}
+    results = {aid: {} for aid in aids}
+    for (aid, student), course in where.items():
+        score, max_score = scores[id(course)][aid].get(student, (None, None))
+        results[aid][student] = (score, max_score, plan[aid][student][1])
+    return results, where, seconds
 
 
 def normalized(nb) -> dict:

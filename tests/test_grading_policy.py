@@ -165,3 +165,16 @@ def test_feedback_hides_hidden_tests_but_says_what_failed(graded):
     assert leaked_lines(course, TINY, "halve_drops_sign") == []
     assert "FAILED test test_halve (2 points): AssertionError: halve is wrong on mixed signs" in page
     assert "expected_half_of" not in page and "[2.0, -0.5, 3.5]" not in page
+
+
+def test_leak_check_catches_nbgrader_s_own_feedback(graded, tmp_path):
+    """Control for the leak checks: nbgrader's stock feedback (no SafeFeedback) shows the
+    hidden tests, and leaked_lines finds them."""
+    course, _ = graded
+    course.nbgrader("generate_feedback", TINY, "--force", "--CourseDirectory.student_id=halve_drops_sign",
+                    "--GenerateFeedback.preprocessors=nbgrader.preprocessors.GetGrades",
+                    "--GenerateFeedback.preprocessors=nbconvert.preprocessors.CSSHTMLHeaderPreprocessor")
+    leaked = leaked_lines(course, TINY, "halve_drops_sign")
+    assert "secret_values_for_halve = [4.0, -1.0, 7.0]" in leaked, leaked
+    course.nbgrader("generate_feedback", TINY, "--force", "--CourseDirectory.student_id=halve_drops_sign")
+    assert leaked_lines(course, TINY, "halve_drops_sign") == []
