@@ -1,12 +1,14 @@
 """Time the fast layers and two training steps on one CPU thread.
 
-    .venv/bin/python benchmarks/bench_layers.py            # everything (about a minute)
+    .venv/bin/python benchmarks/bench_layers.py            # everything (two to three minutes)
     .venv/bin/python benchmarks/bench_layers.py --quick    # fewer repeats
+    .venv/bin/python benchmarks/bench_layers.py --wall     # wall-clock instead of CPU time
 
 Prints medians over repeats (milliseconds) and ratios ours / reference, where the reference is
 - the slides' loop versions (``course_lib.layers.naive``) on small shapes where loops finish, and
-- ``torch.nn.functional`` on the real shapes, in this same process, when PyTorch is installed
-  (float32 for both, ``torch.set_num_threads(1)``).
+- ``torch.nn.functional`` on the real shapes, in the same process as ours, when PyTorch is
+  installed (float32 for both, ``torch.set_num_threads(1)``).
+Every case runs in a fresh process of its own (see ``run_all``).
 A training step is zero_diff, forward with labels, backward and an SGD update (momentum 0.9,
 weight decay 5e-4): LeNet with a batch of 64 1x28x28 images, cifar10_quick with 100 3x32x32.
 
