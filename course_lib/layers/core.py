@@ -67,7 +67,7 @@ class ReLU(Layer):
     def forward(self, bottom):
         bottom = self._check_float(bottom)
         self._mask = bottom > 0
-        return np.where(self._mask, bottom, 0).astype(bottom.dtype, copy=False)
+        return np.maximum(bottom, 0)  # keeps the dtype; 0 for x <= 0
 
     def backward(self, top_diff):
         mask = self._need_forward(self._mask)

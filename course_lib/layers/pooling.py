@@ -109,7 +109,6 @@ class AvePool(_Pool):
     Forward:  y = (sum of the window) / size, where size counts the window's cells inside the
               *padded* input (Caffe's and PyTorch's rule; ceil mode's overhang is not counted).
     Backward: every input of the window receives dE/dy / size; overlaps add up.
-    (Sum pooling is the same without the division: each input gets dE/dy itself.)
     """
 
     def _window_size(self, shape, ho, wo):
