@@ -26,7 +26,7 @@ import time
 from . import sandbox, workflow
 
 
-def main(argv=None) -> int:
+def parse(argv=None):
     p = argparse.ArgumentParser(prog="python -m grader", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -44,7 +44,11 @@ def main(argv=None) -> int:
     z.add_argument("aid")
     z.add_argument("path")
     sub.add_parser("sandbox")
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
 
     # the course is the current folder when it has an nbgrader_config.py, else this repo
     here = os.getcwd()

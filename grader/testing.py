@@ -33,6 +33,7 @@ def tiny_course(tmp_path, timeout: int = 3) -> workflow.Course:
     root = str(tmp_path / "course")
     shutil.copytree(_TEMPLATE["root"], root)
     course = workflow.Course(root, exchange=os.path.join(root, "exchange"), timeout=timeout)
+    course.inprocess = True
     return course
 
 

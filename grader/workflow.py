@@ -31,6 +31,9 @@ class Course:
         self.exchange = exchange
         self.timeout = timeout  # per-cell, seconds (default: nbgrader_config's)
         self.env_extra: dict = {}  # more environment for nbgrader (e.g. GRADER_SANDBOX=0)
+        # run nbgrader inside this process (saves its start-up, seconds a call);
+        # not thread-safe: it changes the working folder and the environment
+        self.inprocess = False
 
     # -- plumbing -----------------------------------------------------------------
     def env(self, **extra) -> dict:
@@ -47,8 +50,11 @@ class Course:
 
     def nbgrader(self, *args, cwd=None, env=None, check=True) -> subprocess.CompletedProcess:
         cmd = [sys.executable, "-m", "nbgrader", *args]
-        r = subprocess.run(cmd, cwd=cwd or self.root, env=env or self.env(),
-                           capture_output=True, text=True)
+        if self.inprocess:
+            r = _run_inprocess(cmd, cwd or self.root, env or self.env())
+        else:
+            r = subprocess.run(cmd, cwd=cwd or self.root, env=env or self.env(),
+                               capture_output=True, text=True)
         if check and r.returncode != 0:
             raise GradingError(f"`nbgrader {' '.join(args)}` failed ({r.returncode}):\n"
                                f"{r.stdout[-3000:]}\n{r.stderr[-6000:]}")
@@ -184,6 +190,41 @@ class Course:
     def feedback_html(self, student: str, aid: str) -> str:
         with open(self.path("grader", "feedback", student, aid, aid + ".html"), encoding="utf-8") as f:
             return f.read()
+
+
+def _run_inprocess(cmd, cwd, env) -> subprocess.CompletedProcess:
+    """`nbgrader ...` as NbGraderApp in this process, with cwd and env swapped in."""
+    import contextlib
+    import io
+    from jupyter_core.application import NoStart
+    from nbgrader.apps.nbgraderapp import NbGraderApp
+    old_cwd, old_env, old_path = os.getcwd(), dict(os.environ), list(sys.path)
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            NbGraderApp.clear_instance()
+            app = NbGraderApp.instance()
+            try:
+                app.initialize(cmd[3:])
+                app.start()
+            except NoStart:  # how a finished subcommand ends
+                pass
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (1 if e.code else 0)
+            finally:
+                if getattr(app, "subapp", None) is not None:
+                    type(app.subapp).clear_instance()
+                NbGraderApp.clear_instance()
+    finally:
+        os.chdir(old_cwd)
+        os.environ.clear()
+        os.environ.update(old_env)
+        sys.path[:] = old_path
+    return subprocess.CompletedProcess(cmd, code, out.getvalue(), err.getvalue())
 
 
 def scratch_course(aids, repo: str = REPO, into: str | None = None, extra_sources=()) -> Course:

@@ -11,6 +11,7 @@ from grader import mutation, sandbox
 from grader.testing import TINY, leaked_lines, sample_submissions, tiny_course
 
 SANDBOX_OK, _, SANDBOX_WHY = sandbox.probe()
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's own
 
 
 @pytest.fixture(scope="module")
