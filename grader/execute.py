@@ -3,6 +3,7 @@
 - Before the first solution cell runs, the guard (see guard.py) snapshots the test
   machinery; before every test cell it is reset, after every test cell it is checked,
   and a test during which something was patched fails with a `TamperingError`.
+- Code cells after the last test (demos, say) cannot change a grade and are not run.
 - A cell that kills the kernel (``os._exit``, a segfault) or hangs it past the per-cell
   timeout even after an interrupt gets an error output; the kernel is restarted, the
   cells before it (setup and the solution cells that ran) are replayed silently, and
@@ -51,6 +52,8 @@ class GuardedExecute(Execute):
         self._check_assign_resources(resources)
         cells = self.nb.cells
         self._first_solution = next((i for i, c in enumerate(cells) if utils.is_solution(c)), 0)
+        # cells after the last test cannot change a grade (demos, say): not run
+        self._last_test = max((i for i, c in enumerate(cells) if is_test(c)), default=len(cells))
         self._restarts, self._guard, self._broken = 0, None, None
         with self.setup_kernel():
             info = self.wait_for_reply(self.kc.kernel_info())
@@ -67,6 +70,8 @@ class GuardedExecute(Execute):
             if index == self._first_solution:
                 self._install_guard()
             if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            if index > self._last_test and not utils.is_grade(cell):
                 continue
             if self._broken:
                 cell.outputs = [error_output("GradingError", self._broken)]

@@ -28,7 +28,11 @@ def tiny_course(tmp_path, timeout: int = 3) -> workflow.Course:
         shutil.copy(os.path.join(SAMPLES, TINY, TINY + ".ipynb"), src)
         template = workflow.scratch_course([], into=os.path.join(base, "course"),
                                            extra_sources=[(TINY, src)])
+        # a fresh course with no venv on PATH: nbgrader_config.py must find `alembic`
+        # itself when it creates the gradebook (first run on a fresh clone)
+        template.env_extra = {"PATH": "/usr/bin:/bin"}
         template.generate([TINY])
+        assert os.path.exists(os.path.join(template.root, "grader", "gradebook.db"))
         _TEMPLATE["root"] = template.root
     root = str(tmp_path / "course")
     shutil.copytree(_TEMPLATE["root"], root)
