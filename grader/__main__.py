@@ -99,8 +99,11 @@ def run(course: workflow.Course, args) -> int:
 
 def _timed(fn, *args):
     t = time.perf_counter()
-    fn(*args)
+    r = fn(*args)
     print(f"autograded in {time.perf_counter() - t:.1f} s")
+    for aid, student in getattr(r, "failed", []):
+        print(f"WARNING: could not grade {student}'s {aid} (see the log above); "
+              "it has no score", file=sys.stderr)
 
 
 def mutants(aids) -> int:

@@ -23,6 +23,9 @@ class GradingError(RuntimeError):
     pass
 
 
+FAILED_SUBMISSION = re.compile(r"error processing assignment '([^']+)' for student '([^']+)'")
+
+
 class Course:
     """A course folder laid out as in COURSE.md section 2 (the repo, or a copy)."""
 
@@ -102,7 +105,13 @@ class Course:
                 "--Application.log_datefmt=%Y-%m-%dT%H:%M:%S"]
         if student:
             args.append(f"--CourseDirectory.student_id={student}")
-        return self.nbgrader(*args)
+        r = self.nbgrader(*args, check=False)
+        # nbgrader goes on after a submission it cannot process (unreadable notebook,
+        # say) and fails at the end: name those, and fail only if nothing else went wrong
+        r.failed = FAILED_SUBMISSION.findall(r.stderr)
+        if r.returncode != 0 and not r.failed:
+            raise GradingError(f"`nbgrader autograde` failed ({r.returncode}):\n{r.stderr[-6000:]}")
+        return r
 
     @staticmethod
     def autograde_seconds(log: str) -> dict:

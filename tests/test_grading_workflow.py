@@ -161,3 +161,15 @@ def test_cli_reports_the_sandbox():
     r = subprocess.run([sys.executable, "-m", "grader", "sandbox"], cwd=REPO,
                        capture_output=True, text=True)
     assert r.stdout.startswith("sandbox: "), r.stdout + r.stderr
+
+
+def test_an_unreadable_submission_does_not_stop_the_others(tmp_path):
+    course = tiny_course(tmp_path / "c")
+    release, source = course.release_nb(TINY), course.source_nb(TINY)
+    course.put_submission("fine", TINY, mutation.build_submission(release, source, {}))
+    folder = course.put_submission("garbled", TINY, mutation.build_submission(release, source, {}))
+    with open(os.path.join(folder, TINY + ".ipynb"), "w") as f:
+        f.write("{ this is not a notebook")
+    r = course.autograde(TINY)
+    assert r.failed == [(TINY, "garbled")]
+    assert course.scores(TINY)["fine"] == (3.0, 3.0)
