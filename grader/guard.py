@@ -3,8 +3,8 @@
 `INSTALL` is sent to the grading kernel once the instructor's setup cells have run and
 before any student code.  It snapshots what tests rely on (the modules ``builtins``,
 ``numpy`` (every submodule), ``math``, ``warnings``, ``unittest``, ``course_lib``, the
-classes of course_lib, the notebook's own names, ``sys.stdout``/``stderr`` and
-IPython's hooks) into a closure, and registers an object under a random name:
+classes of course_lib, the notebook's own names, ``sys.stdout``/``stderr``, IPython's
+hooks, and the methods of the shell and kernel objects that run the cells) into a closure, and registers an object under a random name:
 
 - ``reset()`` runs before every test cell: it puts every snapshotted value back and
   removes names a student defined to shadow builtins (``AssertionError = ...``);
@@ -41,6 +41,14 @@ def make_guard(name, prefixes, preload):
             for v in d.values():
                 if isinstance(v, type) and getattr(v, "__module__", "") == m:
                     classes[v] = dict(vars(v))
+    # the shell and the kernel that run the test cells: a student who patches their
+    # methods (transform_cell, run_cell_async, do_execute...) could skip the tests
+    runners = [o for o in (ip, getattr(ip, "kernel", None)) if o is not None]
+    instances = [(o, dict(vars(o))) for o in runners]
+    for o in runners:
+        for c in type(o).__mro__:
+            if c is not object and c not in classes:
+                classes[c] = dict(vars(c))
     user = {k: v for k, v in ns.items() if not k.startswith("_") and k not in ("In", "Out")}
     builtin_names = set(vars(builtins))
     std = {k: getattr(sys, k) for k in ("stdout", "stderr")}
@@ -92,6 +100,16 @@ def make_guard(name, prefixes, preload):
             for k, v in d.items():
                 if vars(c).get(k, v) is not v:
                     setattr_(c, k, v)
+            for k in [k for k, v in vars(c).items() if k not in d and callable_(v)]:
+                delattr(c, k)
+        for o, d in instances:
+            cur = vars(o)
+            for k in list_(cur):
+                if callable_(cur[k]) and (k not in d or cur[k] is not d[k]):
+                    if k in d:
+                        cur[k] = d[k]
+                    else:
+                        del cur[k]
         for k, v in user.items():
             ns[k] = v
         for k in list_(ns):
