@@ -3,7 +3,6 @@ instructor's source scores full marks, the blank release 0, every mutant in
 grader/mutants/<aid>/ less than full; the feedback of each leaks no hidden test.
 The submissions of all assignments are students of one `nbgrader autograde` call per
 parallel job (two jobs, each its own copy of the course)."""
-import os
 import re
 
 import pytest
