@@ -180,3 +180,22 @@ def test_leak_check_catches_nbgrader_s_own_feedback(graded, tmp_path):
     assert "secret_values_for_halve = [4.0, -1.0, 7.0]" in leaked, leaked
     course.nbgrader("generate_feedback", TINY, "--force", "--CourseDirectory.student_id=halve_drops_sign")
     assert leaked_lines(course, TINY, "halve_drops_sign") == []
+
+
+def test_without_namespaces_grading_warns_or_refuses(monkeypatch, caplog):
+    """Where the sandbox cannot start, kernels run unsandboxed with a loud warning, or
+    not at all with GRADER_REQUIRE_SANDBOX=1."""
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    sandbox.probe.cache_clear()
+    try:
+        ok, _, why = sandbox.probe()
+        assert not ok and "unshare" in why
+        monkeypatch.delenv("GRADER_REQUIRE_SANDBOX", raising=False)
+        with caplog.at_level("WARNING", logger="grader.sandbox"):
+            assert sandbox.enabled() is False
+        assert "cannot sandbox the grading kernels" in caplog.text
+        monkeypatch.setenv("GRADER_REQUIRE_SANDBOX", "1")
+        with pytest.raises(RuntimeError, match="cannot sandbox"):
+            sandbox.enabled()
+    finally:
+        sandbox.probe.cache_clear()
