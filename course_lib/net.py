@@ -1,5 +1,7 @@
 """A sequential net (Caffe's Net for a chain of layers) and the two topologies of the lecture."""
 
+import inspect
+
 import numpy as np
 
 from .layers import AvePool, Conv, InnerProduct, MaxPool, ReLU, SoftmaxWithLoss
@@ -53,13 +55,23 @@ class Net:
         self.tops[self.layers[-1][0]] = loss
         return loss
 
-    def backward(self, top_diff=None):
-        """From the loss (or from ``top_diff`` at the scores) down to the input; returns dE/dx."""
+    def backward(self, top_diff=None, input_diff=True):
+        """From the loss (or from ``top_diff`` at the scores) down to the input; returns dE/dx.
+
+        ``input_diff=False`` (what the solver uses) returns None and lets the first layer skip
+        dE/dx when it can: nothing learns from the gradient of the images (Caffe infers the same).
+        """
         if top_diff is None:
             if not self._ran_loss:
                 raise RuntimeError("Net.backward: call forward(x, labels) first, or pass top_diff for the scores")
             top_diff = self.loss_layer.backward()
-        for _, layer in reversed(self.body):
+        body = self.body
+        for i, (_, layer) in enumerate(reversed(body)):
+            if i == len(body) - 1 and not input_diff:
+                if "propagate_down" in inspect.signature(layer.backward).parameters:
+                    return layer.backward(top_diff, propagate_down=False)
+                layer.backward(top_diff)
+                return None
             top_diff = layer.backward(top_diff)
         return top_diff
 

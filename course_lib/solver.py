@@ -62,7 +62,7 @@ class SGDSolver:
         """One SGD iteration on a mini-batch; returns its loss."""
         self.net.zero_diff()
         loss = self.net.forward(xb, yb)
-        self.net.backward()
+        self.net.backward(input_diff=False)
         lr, mu, wd = self.learning_rate(), self.hyper["momentum"], self.hyper["weight_decay"]
         for name, blob in self.net.params().items():
             v = self.velocity[name]

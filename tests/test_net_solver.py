@@ -136,3 +136,27 @@ def test_restore_rejects_a_snapshot_of_another_net(tmp_path):
 def test_train_rejects_mismatched_labels():
     with pytest.raises(ValueError, match="10 examples but 9 labels"):
         SGDSolver(small_net()).train(np.zeros((10, 1, 8, 8), np.float32), np.zeros(9, int), progress=False)
+
+
+def test_backward_without_input_diff_gives_the_same_parameter_gradients():
+    x = np.random.default_rng(0).standard_normal((2, 1, 6, 6))
+    y = np.array([1, 0])
+    full, lean = tiny_net(), tiny_net()
+    for net, input_diff in ((full, True), (lean, False)):
+        net.zero_diff()
+        net.forward(x, y)
+        out = net.backward(input_diff=input_diff)
+        assert (out is None) == (not input_diff)
+    for name, blob in full.params().items():
+        np.testing.assert_array_equal(lean.params()[name].diff, blob.diff, err_msg=name)
+
+
+def test_first_layer_without_propagate_down_still_works():
+    class OldStyleReLU(ReLU):  # a user's layer whose backward takes only top_diff
+        def backward(self, top_diff):
+            return super().backward(top_diff)
+
+    net = Net([("relu0", OldStyleReLU()), ("ip1", InnerProduct(4, 2, seed=0)), ("loss", SoftmaxWithLoss())])
+    net.forward(np.ones((3, 4)), np.array([0, 1, 1]))
+    assert net.backward(input_diff=False) is None
+    assert net.params()["ip1.weight"].diff.any()

@@ -45,13 +45,14 @@ class InnerProduct(Layer):
         self._cache = (x, bottom.shape)
         return x @ self.params["weight"].data.T + self.params["bias"].data
 
-    def backward(self, top_diff):
+    def backward(self, top_diff, propagate_down=True):
+        """Returns dE/dbottom, or None with ``propagate_down=False`` (no gradient needed below)."""
         x, bottom_shape = self._need_forward(self._cache)
         dy = self._check_top_diff(top_diff, (x.shape[0], self.num_output))
         W = self.params["weight"]
         W.diff += dy.T @ x
         self.params["bias"].diff += dy.sum(axis=0)
-        return (dy @ W.data).reshape(bottom_shape)
+        return (dy @ W.data).reshape(bottom_shape) if propagate_down else None
 
 
 class ReLU(Layer):
