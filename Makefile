@@ -37,7 +37,7 @@ clean-venv:
 # assignment; SUBMISSIONS=path/to/lms.zip (or a folder) for grade-lms.
 GRADE := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grader
 
-.PHONY: release collect grade feedback export grade-lms mutants sandbox-check
+.PHONY: release collect grade feedback export grade-lms mutants sandbox-check student-copy
 
 release: $(STAMP)        ## exercises/ from solutions/, then release to the exchange
 	$(GRADE) release $(AID)
@@ -63,4 +63,8 @@ mutants: $(STAMP)        ## source full marks, blank release 0, every mutant les
 
 sandbox-check: $(STAMP)
 	$(GRADE) sandbox
+
+student-copy: $(STAMP)   ## make student-copy DEST=../course-for-students
+	@test -n "$(DEST)" || { echo "usage: make student-copy DEST=<new folder>" >&2; exit 2; }
+	$(GRADE) student-copy $(DEST)
 # --- end grading ---

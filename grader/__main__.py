@@ -11,6 +11,7 @@
                                            <student>_<AID>.ipynb) -> autograde, feedback, CSV
   python -m grader mutants [AID...]        score the source, the blank release and each mutant
   python -m grader sandbox                 say whether grading kernels can be sandboxed here
+  python -m grader student-copy DEST       the course without solutions/ and grader/, for students
 
 AID defaults to every assignment in solutions/.  Environment: COURSE_EXCHANGE (exchange
 folder, default grader/exchange), GRADER_CELL_TIMEOUT (seconds per cell, default 60),
@@ -23,7 +24,7 @@ import os
 import sys
 import time
 
-from . import sandbox, workflow
+from . import sandbox, student_copy, workflow
 
 
 def parse(argv=None):
@@ -44,6 +45,7 @@ def parse(argv=None):
     z.add_argument("aid")
     z.add_argument("path")
     sub.add_parser("sandbox")
+    sub.add_parser("student-copy").add_argument("dest")
     return p.parse_args(argv)
 
 
@@ -68,6 +70,10 @@ def run(course: workflow.Course, args) -> int:
         print("sandbox: " + ("available" + (" (user namespace)" if user_ns else " (as root)")
                              if ok else "NOT available: " + reason))
         return 0 if ok else 1
+    if cmd == "student-copy":
+        files = student_copy.student_copy(workflow.REPO, args.dest)
+        print(f"{len(files)} files copied to {args.dest} (no solutions/, grader/ or hidden tests)")
+        return 0
     if cmd == "generate":
         course.generate(args.aids)
     elif cmd == "release":
