@@ -117,12 +117,12 @@ class SGDSolver:
         if val is not None:
             Xv, yv = self._check_data(*val)
             scores = self.net.predict(Xv)
-            h["val_acc"].append(float((scores.argmax(1) == yv).mean()))
+            h["val_acc"].append(_accuracy(scores, yv))
             h["val_loss"].append(SoftmaxWithLoss().forward(scores, yv))
 
     def accuracy(self, X, y, batch_size=256):
         """Fraction of examples whose highest score is the label."""
-        return float((self.net.predict(X, batch_size).argmax(1) == np.asarray(y)).mean())
+        return _accuracy(self.net.predict(X, batch_size), y)
 
     @staticmethod
     def _check_data(X, y):
@@ -177,6 +177,10 @@ class SGDSolver:
         self.history = state["history"]
         self._perm = arrays.get("perm")
         return self
+
+
+def _accuracy(scores, y):
+    return float((scores.argmax(axis=1) == np.asarray(y)).mean())
 
 
 def _jsonable(x):

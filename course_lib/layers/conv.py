@@ -81,29 +81,27 @@ class Conv(Layer):
         chunks = self._chunks(n, w.shape[1] * ho * wo)
         per_chunk = w.shape[1] * ho * wo * (chunks[0].stop - chunks[0].start)
         ws = self._workspace(per_chunk * len(chunks), w.dtype)
+        pieces = []
         for i, sl in enumerate(chunks):
             cols = im2col(x[sl], k, s, p, batch_last=True, out=ws[i * per_chunk:(i + 1) * per_chunk])
             out = (w @ cols).reshape(f, ho, wo, -1)  # the one GEMM: (F, H', W', n)
             np.add(out.transpose(3, 0, 1, 2), b, out=top[sl])  # back to (n, F, H', W') and the bias, in one pass
-        self._cache = x
+            pieces.append((sl, cols))  # kept for the backward: no second im2col there
+        self._cache = (x, pieces)
         return top
 
     def backward(self, top_diff, propagate_down=True):
         """Returns dE/dbottom, or None with ``propagate_down=False`` (Caffe's flag: a bottom that
         needs no gradient, e.g. the input images, skips the dx GEMM and col2im)."""
-        x = self._need_forward(self._cache)
+        x, pieces = self._need_forward(self._cache)
         top_diff = self._check_top_diff(top_diff, self.setup(x.shape))
         W, b = self.params["weight"], self.params["bias"]
-        n, f, ho, wo = top_diff.shape
+        f = self.num_output
         k, s, p = self.kernel_size, self.stride, self.pad
         w = W.data.reshape(f, -1)
         dx = np.empty_like(x) if propagate_down else None
         dw = np.zeros_like(w)
-        chunks = self._chunks(n, w.shape[1] * ho * wo)
-        per_chunk = w.shape[1] * ho * wo * (chunks[0].stop - chunks[0].start)
-        for i, sl in enumerate(chunks):
-            m = (sl.stop - sl.start) * w.shape[1] * ho * wo
-            cols = self._cols[i * per_chunk:i * per_chunk + m].reshape(w.shape[1], -1)  # the forward's im2col
+        for sl, cols in pieces:
             dy = top_diff[sl].transpose(1, 2, 3, 0).astype(w.dtype, order="C").reshape(f, -1)  # (F, H'*W'*n): one copy
             dw += dy @ cols.T
             if propagate_down:

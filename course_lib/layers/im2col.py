@@ -16,10 +16,12 @@ varies fastest, so every copy moves runs of W'*N contiguous numbers instead of r
 
 import numpy as np
 
+from .base import conv_size
+
 
 def _sizes(x_shape, k, stride, pad):
     n, c, h, w = x_shape
-    return n, c, h, w, (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    return n, c, h, w, conv_size(h, k, stride, pad), conv_size(w, k, stride, pad)
 
 
 def _window(p, q, stride, ho, wo, batch_last):

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..layers.base import conv_size
+
 __all__ = ["Term", "influenced_pixels", "dx_terms", "terms_table", "draw_influence",
            "influence_explorer", "draw_pool_routing", "draw_im2col"]
 
@@ -33,10 +35,6 @@ class Term(NamedTuple):
         return self.top_diff * self.weight
 
 
-def _out_size(size, k, stride, pad):
-    return (size + 2 * pad - k) // stride + 1
-
-
 def influenced_pixels(x_hw, kernel_size, stride=1, pad=0, row=0, col=0):
     """Top pixels whose window covers input pixel (row, col).
 
@@ -50,7 +48,7 @@ def influenced_pixels(x_hw, kernel_size, stride=1, pad=0, row=0, col=0):
         raise ValueError(f"influenced_pixels: need kernel_size >= 1, stride >= 1, pad >= 0; got {k}, {stride}, {pad}")
     if not (0 <= row < h and 0 <= col < w):
         raise ValueError(f"influenced_pixels: pixel ({row}, {col}) is outside the {h}x{w} input")
-    ho, wo = _out_size(h, k, stride, pad), _out_size(w, k, stride, pad)
+    ho, wo = conv_size(h, k, stride, pad), conv_size(w, k, stride, pad)
     rows = [(i, row + pad - i * stride) for i in range(ho) if 0 <= row + pad - i * stride < k]
     cols = [(j, col + pad - j * stride) for j in range(wo) if 0 <= col + pad - j * stride < k]
     return [(i, j, p, q) for i, p in rows for j, q in cols]
@@ -68,7 +66,7 @@ def dx_terms(top_diff, weight, x_shape, pixel, stride=1, pad=0):
                          f"{top_diff.shape}, {weight.shape}, {tuple(x_shape)}")
     n, c, row, col = pixel
     f_count, channels, k, _ = weight.shape
-    expected = (x_shape[0], f_count, _out_size(x_shape[2], k, stride, pad), _out_size(x_shape[3], k, stride, pad))
+    expected = (x_shape[0], f_count, conv_size(x_shape[2], k, stride, pad), conv_size(x_shape[3], k, stride, pad))
     if top_diff.shape != expected:
         raise ValueError(f"dx_terms: top_diff has shape {top_diff.shape}, expected {expected}")
     if not (0 <= n < x_shape[0] and 0 <= c < channels):
@@ -283,7 +281,7 @@ def draw_im2col(x_hw, kernel_size, stride=1, pad=0, highlight=0):
     k = int(kernel_size)
     x = np.arange(1.0, h * w + 1).reshape(1, 1, h, w)
     cols = im2col(x, k, stride, pad)
-    ho, wo = _out_size(h, k, stride, pad), _out_size(w, k, stride, pad)
+    ho, wo = conv_size(h, k, stride, pad), conv_size(w, k, stride, pad)
     if not 0 <= highlight < cols.shape[1]:
         raise ValueError(f"draw_im2col: highlight must be a column index in [0, {cols.shape[1]}), got {highlight}")
     cmap = plt.get_cmap("tab20")
