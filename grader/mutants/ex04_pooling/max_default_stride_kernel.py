@@ -1,0 +1,38 @@
+"""MaxPoolOverlap's stride defaults to kernel_size (as course_lib's MaxPool does) instead of 1: MaxPoolOverlap(k) without a stride has no overlapping windows."""
+# %% max_pool_overlap
+class MaxPoolOverlap(Layer):
+    def __init__(self, kernel_size, stride=None, pad=0):
+        super().__init__()
+        stride = kernel_size if stride is None else stride
+        if kernel_size < 1 or stride < 1 or not 0 <= pad < kernel_size:
+            raise ValueError("MaxPoolOverlap: bad arguments")
+        self.kernel_size, self.stride, self.pad = kernel_size, stride, pad
+
+    def forward(self, bottom):
+        x = self._check_float(bottom)
+        n, c, h, w = x.shape
+        k, s, p = self.kernel_size, self.stride, self.pad
+        ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf)
+        top = np.empty((n, c, ho, wo), dtype=x.dtype)
+        self.argmax = np.empty((n, c, ho, wo), dtype=np.intp)
+        for i in range(ho):
+            for j in range(wo):
+                window = xp[:, :, i * s:i * s + k, j * s:j * s + k].reshape(n, c, k * k)
+                a = window.argmax(axis=2)
+                self.argmax[:, :, i, j] = a
+                top[:, :, i, j] = np.take_along_axis(window, a[:, :, None], axis=2)[:, :, 0]
+        self.bottom_shape = x.shape
+        return top
+
+    def backward(self, top_diff):
+        n, c, h, w = self.bottom_shape
+        k, s, p = self.kernel_size, self.stride, self.pad
+        top_diff = np.asarray(top_diff)
+        dxp = np.zeros((n, c, h + 2 * p, w + 2 * p))
+        nn, cc = np.indices((n, c))
+        for i in range(top_diff.shape[2]):
+            for j in range(top_diff.shape[3]):
+                a = self.argmax[:, :, i, j]
+                dxp[nn, cc, i * s + a // k, j * s + a % k] += top_diff[:, :, i, j]
+        return dxp[:, :, p:p + h, p:p + w]
