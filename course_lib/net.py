@@ -1,15 +1,13 @@
 """A sequential net (Caffe's Net for a chain of layers) and the two topologies of the lecture."""
 
-import inspect
-
 import numpy as np
 
 from .layers import AvePool, Conv, InnerProduct, MaxPool, ReLU, SoftmaxWithLoss
-from .layers.base import Layer
+from .layers.base import Layer, LossLayer
 
 
 class Net:
-    """A chain of named layers; the last may be a :class:`SoftmaxWithLoss`.
+    """A chain of named layers; the last may be a loss layer (:class:`SoftmaxWithLoss`).
 
     ``forward(x, labels)`` runs every layer and returns the mean loss; ``forward(x)`` stops
     before the loss and returns the scores. ``backward()`` walks the chain from the loss down
@@ -33,7 +31,7 @@ class Net:
     @property
     def loss_layer(self):
         last = self.layers[-1][1] if self.layers else None
-        return last if isinstance(last, SoftmaxWithLoss) else None
+        return last if isinstance(last, LossLayer) else None
 
     @property
     def body(self):
@@ -67,12 +65,8 @@ class Net:
             top_diff = self.loss_layer.backward()
         body = self.body
         for i, (_, layer) in enumerate(reversed(body)):
-            if i == len(body) - 1 and not input_diff:
-                if "propagate_down" in inspect.signature(layer.backward).parameters:
-                    return layer.backward(top_diff, propagate_down=False)
-                layer.backward(top_diff)
-                return None
-            top_diff = layer.backward(top_diff)
+            first = i == len(body) - 1
+            top_diff = layer.backward(top_diff, propagate_down=input_diff or not first)
         return top_diff
 
     def params(self):
@@ -97,10 +91,10 @@ class Net:
         shape = tuple(input_shape)
         rows = [("data", "Input", shape, 0)]
         for name, layer in self.body:
-            shape = layer.setup(shape)
+            shape = layer.top_shape(shape)
             rows.append((name, repr(layer), shape, sum(b.data.size for b in layer.params.values())))
         if self.loss_layer is not None:
-            rows.append((self.layers[-1][0], "SoftmaxWithLoss()", (), 0))
+            rows.append((self.layers[-1][0], repr(self.loss_layer), (), 0))
         width = max(len(r[1]) for r in rows)
         lines = [f"{'name':<8} {'layer':<{width}} {'top shape':<20} {'params':>9}"]
         lines += [f"{n:<8} {lay:<{width}} {str(s):<20} {p:>9,}" for n, lay, s, p in rows]
@@ -115,13 +109,22 @@ def _seeds(seed, n):
     return np.random.default_rng(seed).integers(0, 2**31 - 1, size=n)
 
 
+def _bias_lr_mult(net, mult=2.0):
+    """Caffe's example nets train every bias with twice the base learning rate (``lr_mult: 2``)."""
+    for _, layer in net.layers:
+        if "bias" in layer.params:
+            layer.params["bias"].lr_mult = mult
+    return net
+
+
 def lenet(num_classes=10, seed=0, dtype=np.float64):
     """Caffe's LeNet (examples/mnist/lenet_train_test.prototxt) for (N, 1, 28, 28) inputs.
 
-    conv1 20@5x5 -> pool1 max 2/2 -> conv2 50@5x5 -> pool2 max 2/2 -> ip1 500 -> relu1 -> ip2 -> loss
+    conv1 20@5x5 -> pool1 max 2/2 -> conv2 50@5x5 -> pool2 max 2/2 -> ip1 500 -> relu1 -> ip2 -> loss;
+    biases learn at twice the learning rate (``lr_mult: 2``), as in the prototxt.
     """
     s = _seeds(seed, 4)
-    return Net([
+    return _bias_lr_mult(Net([
         ("conv1", Conv(1, 20, 5, seed=s[0], dtype=dtype)),
         ("pool1", MaxPool(2, 2)),
         ("conv2", Conv(20, 50, 5, seed=s[1], dtype=dtype)),
@@ -130,7 +133,7 @@ def lenet(num_classes=10, seed=0, dtype=np.float64):
         ("relu1", ReLU()),
         ("ip2", InnerProduct(500, num_classes, seed=s[3], dtype=dtype)),
         ("loss", SoftmaxWithLoss()),
-    ])
+    ]))
 
 
 def cifar10_quick(num_classes=10, seed=0, dtype=np.float64):
@@ -138,10 +141,11 @@ def cifar10_quick(num_classes=10, seed=0, dtype=np.float64):
 
     conv1 32@5x5 pad 2 -> pool1 max 3/2 -> relu1 -> conv2 32@5x5 pad 2 -> relu2 -> pool2 ave 3/2
     -> conv3 64@5x5 pad 2 -> relu3 -> pool3 ave 3/2 -> ip1 64 -> ip2 -> loss.
-    Caffe's pooling rounds output sizes up (ceil mode): 32 -> 16 -> 8 -> 4.
+    Caffe's pooling rounds output sizes up (ceil mode): 32 -> 16 -> 8 -> 4. Biases learn at twice
+    the learning rate (``lr_mult: 2``), as in the prototxt.
     """
     s = _seeds(seed, 5)
-    return Net([
+    return _bias_lr_mult(Net([
         ("conv1", Conv(3, 32, 5, pad=2, seed=s[0], dtype=dtype)),
         ("pool1", MaxPool(3, 2, ceil_mode=True)),
         ("relu1", ReLU()),
@@ -154,4 +158,4 @@ def cifar10_quick(num_classes=10, seed=0, dtype=np.float64):
         ("ip1", InnerProduct(64 * 4 * 4, 64, seed=s[3], dtype=dtype)),
         ("ip2", InnerProduct(64, num_classes, seed=s[4], dtype=dtype)),
         ("loss", SoftmaxWithLoss()),
-    ])
+    ]))

@@ -1,34 +1,30 @@
-"""Stochastic gradient descent with momentum (Caffe's SGDSolver), with snapshots.
+"""The training loop of Caffe's SGDSolver: mini-batches, the update, evaluation, snapshots.
 
-One iteration: zero the diffs, forward a mini-batch, backward, then for every parameter
+One iteration: zero the diffs, forward a mini-batch, backward, then for every parameter the
+update rule of :mod:`course_lib.optim` (momentum SGD), with the parameter's own multipliers
 
-    v <- momentum * v + lr(t) * (diff + weight_decay * data)        data <- data - v
+    v <- momentum * v + lr(t) * lr_mult * (diff + weight_decay * decay_mult * data)      data <- data - v
 
 Mini-batches walk a fresh permutation of the training set each epoch (every example once
 per epoch). Everything that decides the next step -- weights, velocities, the iteration, the
-epoch's permutation and position, the random generator -- goes into a snapshot, so a restored
-run continues exactly as the uninterrupted one would have.
+epoch's permutation and position, the random generator -- goes into a snapshot
+(:mod:`course_lib.snapshot`), so a restored run continues exactly as the uninterrupted one would have.
 """
-
-import json
-import os
-import tempfile
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from . import optim, snapshot
 from .layers import SoftmaxWithLoss
 
-LR_POLICIES = ("fixed", "step", "inv", "exp")
+LR_POLICIES = tuple(optim.LR_POLICIES)
 
 
 class SGDSolver:
-    """SGD with momentum, weight decay and Caffe's learning-rate policies.
+    """SGD with momentum, weight decay and Caffe's learning-rate policies (see :meth:`learning_rate`).
 
-    lr(t) = lr                                  "fixed"
-          = lr * gamma ** floor(t / stepsize)   "step"
-          = lr * (1 + gamma * t) ** -power      "inv"  (LeNet's solver: gamma 1e-4, power 0.75)
-          = lr * gamma ** t                     "exp"
+    Each parameter's learning rate and weight decay are scaled by its Blob's ``lr_mult`` and
+    ``decay_mult`` (Caffe's per-parameter multipliers; the example nets give biases lr_mult 2).
     """
 
     def __init__(self, net, lr=0.01, momentum=0.9, weight_decay=5e-4, lr_policy="fixed",
@@ -43,7 +39,7 @@ class SGDSolver:
         self.hyper = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, lr_policy=lr_policy,
                           gamma=gamma, power=power, stepsize=stepsize, batch_size=batch_size, seed=seed)
         self.rng = np.random.default_rng(seed)
-        self.velocity = {k: np.zeros_like(b.data) for k, b in net.params().items()}
+        self.velocity = {k: optim.velocity_like(b.data) for k, b in net.params().items()}
         self.iter = 0
         self.epoch = 0
         self._perm, self._cursor = None, 0
@@ -52,23 +48,26 @@ class SGDSolver:
 
     # -- one step -------------------------------------------------------------
     def learning_rate(self, t=None):
-        h, t = self.hyper, self.iter if t is None else t
-        return {"fixed": lambda: h["lr"],
-                "step": lambda: h["lr"] * h["gamma"] ** (t // (h["stepsize"] or 1)),
-                "inv": lambda: h["lr"] * (1 + h["gamma"] * t) ** -h["power"],
-                "exp": lambda: h["lr"] * h["gamma"] ** t}[h["lr_policy"]]()
+        """lr(t), the rate at iteration t (default: now) under Caffe's ``lr_policy``:
+
+        lr(t) = lr                                  "fixed"
+              = lr * gamma ** floor(t / stepsize)   "step"
+              = lr * (1 + gamma * t) ** -power      "inv"  (LeNet's solver: gamma 1e-4, power 0.75)
+              = lr * gamma ** t                     "exp"
+        """
+        h = self.hyper
+        return optim.learning_rate(h["lr_policy"], h["lr"], self.iter if t is None else t,
+                                   gamma=h["gamma"], power=h["power"], stepsize=h["stepsize"])
 
     def step(self, xb, yb):
         """One SGD iteration on a mini-batch; returns its loss."""
         self.net.zero_diff()
         loss = self.net.forward(xb, yb)
-        self.net.backward(input_diff=False)
+        self.net.backward(input_diff=False)  # nothing learns from dE/dx of the images
         lr, mu, wd = self.learning_rate(), self.hyper["momentum"], self.hyper["weight_decay"]
         for name, blob in self.net.params().items():
-            v = self.velocity[name]
-            v *= mu
-            v += lr * (blob.diff + wd * blob.data)
-            blob.data -= v
+            blob.data[...], self.velocity[name] = optim.sgd_momentum(
+                blob.data, blob.diff, self.velocity[name], lr * blob.lr_mult, mu, wd * blob.decay_mult)
         self.history["iter"].append(self.iter)
         self.history["loss"].append(loss)
         self.history["lr"].append(lr)
@@ -142,25 +141,14 @@ class SGDSolver:
         arrays.update({f"velocity/{k}": v for k, v in self.velocity.items()})
         if self._perm is not None:
             arrays["perm"] = self._perm
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp.npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, state=np.array(json.dumps(state, default=_jsonable)), **arrays)
-            os.replace(tmp, path)  # never leaves a half-written snapshot behind
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        return path
+        return snapshot.save(path, arrays, state)
 
     def restore(self, path):
         """Load a snapshot written by :meth:`snapshot` into this solver and its net."""
         try:
-            with np.load(path, allow_pickle=False) as z:
-                state = json.loads(str(z["state"]))
-                arrays = {k: z[k] for k in z.files if k != "state"}
-        except (OSError, ValueError, KeyError) as e:
-            raise ValueError(f"SGDSolver.restore: {path} is not a readable snapshot ({e})") from e
+            arrays, state = snapshot.load(path)
+        except ValueError as e:
+            raise ValueError(f"SGDSolver.restore: {e}") from e
         params = self.net.params()
         for name, blob in params.items():
             saved = arrays.get(f"param/{name}")
@@ -182,8 +170,3 @@ class SGDSolver:
 def _accuracy(scores, y):
     return float((scores.argmax(axis=1) == np.asarray(y)).mean())
 
-
-def _jsonable(x):
-    if isinstance(x, np.generic):
-        return x.item()
-    raise TypeError(f"cannot store {type(x).__name__} in a snapshot")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from course_lib.gradcheck import check_layer, rel_error
-from course_lib.layers import (AvePool, Blob, Conv, Flatten, InnerProduct, MaxPool, ReLU, SoftmaxWithLoss,
+from course_lib.layers import (AvePool, Blob, Conv, Flatten, InnerProduct, Layer, MaxPool, ReLU, SoftmaxWithLoss,
                                col2im, im2col, naive)
 
 TOL = 1e-6
@@ -315,3 +315,91 @@ def test_bad_hyperparameters():
         Conv(1, 1, 3, stride=0)
     with pytest.raises(ValueError, match="pad .* must be smaller than kernel_size"):
         MaxPool(2, pad=2)
+
+
+# --- the Layer contract ------------------------------------------------------------------------
+
+def test_top_shape_and_its_old_name_setup_agree():
+    for layer in (Conv(3, 4, 3, pad=1), MaxPool(2), AvePool(3, 2, ceil_mode=True), InnerProduct(12, 5), ReLU(), Flatten()):
+        shape = (2, 3, 2, 2) if isinstance(layer, InnerProduct) else (2, 3, 8, 8)
+        assert layer.setup(shape) == layer.top_shape(shape)
+
+
+def test_a_subclass_written_against_setup_still_reports_its_shape():
+    class Doubler(Layer):
+        def setup(self, bottom_shape):
+            return (bottom_shape[0], 2 * bottom_shape[1])
+
+        def forward(self, bottom):
+            return np.concatenate([bottom, bottom], axis=1)
+
+        def backward(self, top_diff):
+            half = top_diff.shape[1] // 2
+            return top_diff[:, :half] + top_diff[:, half:]
+
+    d = Doubler()
+    assert d.top_shape((4, 3)) == d.setup((4, 3)) == (4, 6)
+
+    class Renamed(Layer):  # the new name, calling the base class's default through super()
+        def top_shape(self, bottom_shape):
+            return super().top_shape(bottom_shape)
+    assert Renamed().setup((2, 5)) == (2, 5)
+
+
+def test_every_backward_takes_propagate_down():
+    x = rng(0).standard_normal((2, 3, 6, 6))
+    for layer in (Conv(3, 2, 3), MaxPool(2), AvePool(2), ReLU(), Flatten(), InnerProduct(3 * 6 * 6, 2)):
+        top = layer.forward(x)
+        assert layer.backward(np.ones_like(top), propagate_down=False) is None
+        assert layer.backward(np.ones_like(top), propagate_down=True).shape == x.shape
+
+
+def test_a_two_argument_backward_is_adapted_and_still_shows_its_source():
+    import inspect
+
+    class Square(Layer):
+        def forward(self, bottom):
+            self.x = bottom
+            return bottom ** 2
+
+        def backward(self, top_diff):
+            return 2 * self.x * top_diff
+
+    s = Square()
+    s.forward(np.array([1.0, -3.0]))
+    np.testing.assert_array_equal(s.backward(np.ones(2)), [2.0, -6.0])
+    assert s.backward(np.ones(2), propagate_down=False) is None
+    assert "return 2 * self.x * top_diff" in inspect.getsource(Square.backward)
+
+
+def test_loss_layer_base():
+    from course_lib.layers import LossLayer
+    assert isinstance(SoftmaxWithLoss(), LossLayer)
+    loss = SoftmaxWithLoss()
+    assert loss.top_shape((4, 10)) == ()
+    loss.forward(np.zeros((2, 3)), np.array([0, 2]))
+    assert loss.backward(propagate_down=False) is None
+
+
+def test_geometry_and_fillers_have_modules_of_their_own():
+    from course_lib.layers import fillers, geometry
+    from course_lib.layers.base import conv_size, pooled_size  # the old home still works
+    assert geometry.conv_size(16, 5, 1, 2) == conv_size(16, 5, 1, 2) == 16
+    assert geometry.pooled_size(32, 3, 2, 0, True) == pooled_size(32, 3, 2, 0, True) == 16
+    w = fillers.xavier((1000, 30), 30, rng(0))
+    assert abs(w.var() - 1 / 30) < 0.1 / 30 and np.abs(w).max() <= np.sqrt(3 / 30)
+    np.testing.assert_array_equal(fillers.constant(3, 0.5), [0.5, 0.5, 0.5])
+
+
+def test_col_buffer_keeps_the_forward_cols_and_reuses_its_workspace():
+    conv = Conv(2, 3, 3, pad=1, seed=0)
+    conv.max_cols = 2 * 9 * 36 * 2  # two images per chunk
+    x = rng(1).standard_normal((5, 2, 6, 6))
+    conv.forward(x)
+    chunks = conv.col_buffer.kept()
+    assert [c[0] for c in chunks] == [slice(0, 2), slice(2, 4), slice(4, 5)]
+    for images, cols in chunks:  # each chunk's cols are im2col of its images, in batch-last order
+        np.testing.assert_array_equal(cols, im2col(x[images], 3, 1, 1, batch_last=True))
+    ws = conv.col_buffer._workspace
+    conv.forward(x)
+    assert conv.col_buffer._workspace is ws

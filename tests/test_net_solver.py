@@ -160,3 +160,71 @@ def test_first_layer_without_propagate_down_still_works():
     net.forward(np.ones((3, 4)), np.array([0, 1, 1]))
     assert net.backward(input_diff=False) is None
     assert net.params()["ip1.weight"].diff.any()
+
+
+# --- update rules, learning-rate policies, per-parameter multipliers ----------------------------
+
+def test_update_rules_are_pure_functions_of_their_arguments():
+    from course_lib import optim
+    w, dw, v = np.array([1.0, -2.0]), np.array([0.5, 0.5]), np.array([0.1, 0.0])
+    before = [a.copy() for a in (w, dw, v)]
+    w2, v2 = optim.sgd_momentum(w, dw, v, lr=0.1, momentum=0.9, weight_decay=0.01)
+    np.testing.assert_allclose(v2, 0.9 * v + 0.1 * (dw + 0.01 * w))
+    np.testing.assert_allclose(w2, w - v2)
+    np.testing.assert_allclose(optim.sgd(w, dw, lr=0.1, weight_decay=0.01), w - 0.1 * (dw + 0.01 * w))
+    for a, b in zip((w, dw, v), before):
+        np.testing.assert_array_equal(a, b)  # nothing changed in place
+
+
+def test_lr_policy_functions():
+    from course_lib import optim
+    assert optim.fixed(0.1, 1000) == 0.1
+    assert optim.step(0.1, 25, gamma=0.5, stepsize=10) == pytest.approx(0.025)
+    assert optim.inv(0.01, 100, gamma=1e-4, power=0.75) == pytest.approx(0.01 * 1.01 ** -0.75)
+    assert optim.exp(0.1, 3, gamma=0.5) == pytest.approx(0.0125)
+    assert optim.learning_rate("step", 0.1, 25, gamma=0.5, stepsize=10) == pytest.approx(0.025)
+    with pytest.raises(ValueError, match="lr_policy must be one of"):
+        optim.learning_rate("cosine", 0.1, 0)
+
+
+def test_lr_mult_and_decay_mult_scale_each_parameter():
+    layer = InnerProduct(2, 2, seed=0)
+    layer.params["bias"].data[:] = [0.3, -0.2]
+    layer.params["bias"].lr_mult, layer.params["bias"].decay_mult = 2.0, 0.0
+    net = Net([("ip", layer), ("loss", SoftmaxWithLoss())])
+    solver = SGDSolver(net, lr=0.1, momentum=0.9, weight_decay=0.01, batch_size=1)
+    w0, b0 = layer.params["weight"].data.copy(), layer.params["bias"].data.copy()
+    solver.step(np.array([[1.0, -2.0]]), np.array([1]))
+    gw, gb = layer.params["weight"].diff, layer.params["bias"].diff
+    np.testing.assert_allclose(layer.params["weight"].data, w0 - 0.1 * (gw + 0.01 * w0))
+    np.testing.assert_allclose(layer.params["bias"].data, b0 - 0.2 * gb)  # twice the rate, no decay
+
+
+def test_caffe_nets_train_biases_at_twice_the_rate():
+    for net in (lenet(), cifar10_quick()):
+        mults = {name: (b.lr_mult, b.decay_mult) for name, b in net.params().items()}
+        assert all(m == ((2.0, 1.0) if name.endswith("bias") else (1.0, 1.0)) for name, m in mults.items()), mults
+
+
+def test_snapshot_module_round_trip(tmp_path):
+    from course_lib import snapshot
+    path = snapshot.save(tmp_path / "s.npz", {"a": np.arange(3.0)}, {"iter": np.int64(4)})
+    arrays, state = snapshot.load(path)
+    np.testing.assert_array_equal(arrays["a"], [0.0, 1.0, 2.0])
+    assert state == {"iter": 4}
+    with pytest.raises(ValueError, match="not a readable snapshot"):
+        snapshot.load(tmp_path / "missing.npz")
+
+
+def test_net_calls_backward_with_propagate_down_without_inspecting_signatures():
+    calls = []
+
+    class Spy(ReLU):
+        def backward(self, top_diff, propagate_down=True):
+            calls.append(propagate_down)
+            return super().backward(top_diff, propagate_down)
+
+    net = Net([("spy0", Spy()), ("ip1", InnerProduct(4, 2, seed=0)), ("spy1", Spy()), ("loss", SoftmaxWithLoss())])
+    net.forward(np.ones((3, 4)), np.array([0, 1, 1]))
+    net.backward(input_diff=False)
+    assert calls == [True, False]

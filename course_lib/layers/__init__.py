@@ -3,13 +3,13 @@
 >>> from course_lib.layers import Conv, MaxPool, InnerProduct, ReLU, SoftmaxWithLoss
 """
 
-from . import naive
-from .base import Blob, Layer
+from . import fillers, geometry, naive
+from .base import Blob, Layer, LossLayer
 from .conv import Conv
 from .core import Flatten, InnerProduct, ReLU
-from .im2col import col2im, im2col
+from .im2col import ColBuffer, col2im, im2col
 from .loss import SoftmaxWithLoss
 from .pooling import AvePool, MaxPool
 
-__all__ = ["Blob", "Layer", "InnerProduct", "ReLU", "MaxPool", "AvePool", "Conv", "Flatten",
-           "SoftmaxWithLoss", "im2col", "col2im", "naive"]
+__all__ = ["Blob", "Layer", "LossLayer", "InnerProduct", "ReLU", "MaxPool", "AvePool", "Conv", "Flatten",
+           "SoftmaxWithLoss", "im2col", "col2im", "ColBuffer", "naive", "fillers", "geometry"]

@@ -1,4 +1,4 @@
-"""The layer contract of the slides (Caffe's ``layer.hpp``): Setup, Forward, Backward.
+"""The layer contract of the slides (Caffe's ``layer.hpp``): top shape, Forward, Backward.
 
 A layer maps a *bottom* array to a *top* array. ``backward(top_diff)`` receives
 dE/dtop from the layer above and
@@ -12,15 +12,41 @@ gets the *sum* of the gradients of all its uses. The net (or solver) zeroes the
 diffs once per iteration.
 """
 
+import functools
+import inspect
+
 import numpy as np
+
+from .geometry import conv_size, pooled_size  # noqa: F401  (their old home; kept for old imports)
+
+
+def _takes_propagate_down(fn):
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True  # not introspectable: leave it alone
+    return any(p.name == "propagate_down" or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _with_propagate_down(backward):
+    @functools.wraps(backward)  # inspect.getsource still shows the subclass's own code
+    def backward_with_flag(self, *args, propagate_down=True, **kwargs):
+        bottom_diff = backward(self, *args, **kwargs)
+        return bottom_diff if propagate_down else None
+    return backward_with_flag
 
 
 class Blob:
-    """A parameter: ``data`` and its gradient ``diff`` (dE/d data), same shape."""
+    """A parameter: ``data`` and its gradient ``diff`` (dE/d data), same shape.
 
-    def __init__(self, data):
+    ``lr_mult`` and ``decay_mult`` scale the solver's learning rate and weight decay for this
+    parameter (Caffe's ``param { lr_mult: 2 }``, which its example nets give every bias).
+    """
+
+    def __init__(self, data, lr_mult=1.0, decay_mult=1.0):
         self.data = np.asarray(data)
         self.diff = np.zeros_like(self.data)
+        self.lr_mult, self.decay_mult = float(lr_mult), float(decay_mult)
 
     @property
     def shape(self):
@@ -30,30 +56,50 @@ class Blob:
         self.diff[...] = 0
 
     def __repr__(self):
-        return f"Blob(shape={self.data.shape}, dtype={self.data.dtype})"
+        mults = "" if (self.lr_mult, self.decay_mult) == (1, 1) else \
+            f", lr_mult={self.lr_mult:g}, decay_mult={self.decay_mult:g}"
+        return f"Blob(shape={self.data.shape}, dtype={self.data.dtype}{mults})"
 
 
 class Layer:
-    """Base class: subclasses implement ``setup``, ``forward`` and ``backward``.
+    """Base class: subclasses implement ``top_shape``, ``forward`` and ``backward``.
 
-    - ``setup(bottom_shape)`` checks the bottom's shape and returns the top's shape.
-      ``forward`` calls it, so a bad input fails with the layer's name in the message.
+    - ``top_shape(bottom_shape)`` checks the bottom's shape and returns the top's shape
+      (Caffe's Reshape). ``forward`` calls it, so a bad input fails with the layer's name.
     - ``forward(bottom)`` computes the top and keeps what ``backward`` needs.
-    - ``backward(top_diff)`` returns dE/dbottom and accumulates parameter diffs.
+    - ``backward(top_diff, propagate_down=True)`` returns dE/dbottom and accumulates the
+      parameters' diffs; with ``propagate_down=False`` (Caffe's flag, for a bottom that needs
+      no gradient, such as the images) it may skip dE/dbottom and return None.
     """
 
     def __init__(self):
         self.params = {}
 
     # -- the contract -----------------------------------------------------
+    def top_shape(self, bottom_shape):
+        if type(self).setup is not Layer.setup:  # a subclass written against the old name
+            return self.setup(bottom_shape)
+        return tuple(bottom_shape)
+
     def setup(self, bottom_shape):
+        """The old name of :meth:`top_shape`, kept for notebooks that call or override it."""
+        if type(self).top_shape is not Layer.top_shape:
+            return self.top_shape(bottom_shape)
         return tuple(bottom_shape)
 
     def forward(self, bottom):
         raise NotImplementedError
 
-    def backward(self, top_diff):
+    def backward(self, top_diff, propagate_down=True):
         raise NotImplementedError
+
+    def __init_subclass__(cls, **kwargs):
+        # A subclass whose backward takes only top_diff (the exercises' form) still fits the
+        # contract: it computes dE/dbottom anyway, and None is returned when nobody wants it.
+        super().__init_subclass__(**kwargs)
+        fn = cls.__dict__.get("backward")
+        if fn is not None and callable(fn) and not _takes_propagate_down(fn):
+            cls.backward = _with_propagate_down(fn)
 
     # -- helpers shared by all layers ---------------------------------------
     def zero_diff(self):
@@ -98,24 +144,22 @@ class Layer:
         return cache
 
 
+class LossLayer(Layer):
+    """A layer at the top of the net (Caffe's LossLayer): ``forward(scores, labels)`` returns the
+    loss E (a float); ``backward()`` returns dE/dscores. Its top is the scalar E, so the
+    top_diff that starts back-propagation is dE/dE = 1 (the default)."""
+
+    def top_shape(self, bottom_shape):
+        self._check_rank(bottom_shape, 2, "of scores (N, C)")
+        return ()
+
+    def forward(self, scores, labels):
+        raise NotImplementedError
+
+    def backward(self, top_diff=1.0, propagate_down=True):
+        raise NotImplementedError
+
+
 def param_dtype(bottom, blob):
     """Compute in the parameters' dtype (float64 by default; float32 after ``astype``)."""
     return bottom.astype(blob.data.dtype, copy=False)
-
-
-def pooled_size(size, kernel, stride, pad, ceil_mode):
-    """Output length of a pooling window sweep (Caffe's rule when ``ceil_mode``)."""
-    span = size + 2 * pad - kernel
-    if span < 0:
-        raise ValueError(f"window {kernel} larger than padded input {size + 2 * pad}")
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and pad > 0 and (out - 1) * stride >= size + pad:
-        out -= 1  # Caffe/PyTorch: the last window must start inside the input or left padding
-    return out
-
-
-def conv_size(size, kernel, stride, pad):
-    span = size + 2 * pad - kernel
-    if span < 0:
-        raise ValueError(f"kernel {kernel} larger than padded input {size + 2 * pad}")
-    return span // stride + 1

@@ -3,12 +3,7 @@
 import numpy as np
 
 from .base import Blob, Layer, param_dtype
-
-
-def xavier(shape, fan_in, rng, dtype=np.float64):
-    """Caffe's "xavier" filler: U(-a, a) with a = sqrt(3 / fan_in), so Var(w) = 1 / fan_in."""
-    a = np.sqrt(3.0 / fan_in)
-    return rng.uniform(-a, a, size=shape).astype(dtype)
+from .fillers import constant, xavier
 
 
 class InnerProduct(Layer):
@@ -26,13 +21,13 @@ class InnerProduct(Layer):
         rng = np.random.default_rng(seed)
         self.num_input, self.num_output = int(num_input), int(num_output)
         self.params = {"weight": Blob(xavier((num_output, num_input), num_input, rng, dtype)),
-                       "bias": Blob(np.zeros(num_output, dtype))}
+                       "bias": Blob(constant(num_output, 0.0, dtype))}
         self._cache = None
 
     def __repr__(self):
         return f"InnerProduct({self.num_input}, {self.num_output})"
 
-    def setup(self, bottom_shape):
+    def top_shape(self, bottom_shape):
         if len(bottom_shape) < 2 or int(np.prod(bottom_shape[1:])) != self.num_input:
             raise ValueError(f"{self.name}: expected bottom (N, {self.num_input}) or (N, C, H, W) with "
                              f"C*H*W = {self.num_input}, got shape {tuple(bottom_shape)}")
@@ -40,7 +35,7 @@ class InnerProduct(Layer):
 
     def forward(self, bottom):
         bottom = self._check_float(bottom)
-        self.setup(bottom.shape)
+        self.top_shape(bottom.shape)
         x = param_dtype(bottom, self.params["weight"]).reshape(bottom.shape[0], -1)
         self._cache = (x, bottom.shape)
         return x @ self.params["weight"].data.T + self.params["bias"].data
@@ -70,9 +65,10 @@ class ReLU(Layer):
         self._mask = bottom > 0
         return np.maximum(bottom, 0)  # keeps the dtype; 0 for x <= 0
 
-    def backward(self, top_diff):
+    def backward(self, top_diff, propagate_down=True):
         mask = self._need_forward(self._mask)
-        return self._check_top_diff(top_diff, mask.shape) * mask
+        top_diff = self._check_top_diff(top_diff, mask.shape)
+        return top_diff * mask if propagate_down else None
 
 
 class Flatten(Layer):
@@ -82,7 +78,7 @@ class Flatten(Layer):
         super().__init__()
         self._shape = None
 
-    def setup(self, bottom_shape):
+    def top_shape(self, bottom_shape):
         if len(bottom_shape) < 2:
             raise ValueError(f"{self.name}: expected a bottom (N, ...) of at least 2 dimensions, "
                              f"got shape {tuple(bottom_shape)}")
@@ -90,10 +86,11 @@ class Flatten(Layer):
 
     def forward(self, bottom):
         bottom = self._check_float(bottom)
-        top_shape = self.setup(bottom.shape)
+        top_shape = self.top_shape(bottom.shape)
         self._shape = bottom.shape
         return bottom.reshape(top_shape)
 
-    def backward(self, top_diff):
+    def backward(self, top_diff, propagate_down=True):
         shape = self._need_forward(self._shape)
-        return self._check_top_diff(top_diff, self.setup(shape)).reshape(shape)
+        top_diff = self._check_top_diff(top_diff, self.top_shape(shape))
+        return top_diff.reshape(shape) if propagate_down else None

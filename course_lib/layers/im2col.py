@@ -16,7 +16,7 @@ varies fastest, so every copy moves runs of W'*N contiguous numbers instead of r
 
 import numpy as np
 
-from .base import conv_size
+from .geometry import conv_size
 
 
 def _sizes(x_shape, k, stride, pad):
@@ -62,3 +62,64 @@ def col2im(cols, x_shape, kernel_size, stride=1, pad=0, batch_last=False):
             xp[_window(p, q, stride, ho, wo, batch_last)] += cols[:, p, q]
     xp = xp.transpose(3, 0, 1, 2) if batch_last else xp.transpose(1, 0, 2, 3)  # back to (N, C, H+2p, W+2p)
     return xp[:, :, pad:pad + h, pad:pad + w]
+
+
+class ColBuffer:
+    """The mechanics under :class:`~course_lib.layers.Conv` (Caffe keeps them in base_conv_layer and
+    its ``col_buffer_``), so that ``Conv.forward``/``backward`` can read as the slide.
+
+    - **Chunks**: the batch is cut into chunks of images whose cols hold at most ``max_cols``
+      numbers (4 MB in float32): a chunk's cols are still in the CPU's cache when the GEMM reads
+      them, and no call allocates one huge matrix.
+    - **Workspace**: the cols of every chunk live in one buffer reused from call to call (fresh
+      memory costs a page fault per 4 KB) and are kept from the forward for the backward.
+    - **Layout**: columns ordered (y, x, n) (``batch_last``), so every copy in im2col and col2im
+      moves runs of W'*n contiguous numbers; :meth:`to_image` and :meth:`to_cols` convert between
+      a top (n, F, H', W') and that order.
+    """
+
+    max_cols = 1 << 20
+
+    def __init__(self, kernel_size, stride=1, pad=0):
+        self.kernel_size, self.stride, self.pad = kernel_size, stride, pad
+        self.chunks = None  # [(images, cols)] of the last forward
+        self._top_hw = None
+        self._workspace = None
+
+    def im2col(self, x):
+        """[(images, cols)]: chunks ``x[images]`` of the batch and their cols (C*k*k, H'*W'*n), kept."""
+        k, s, p = self.kernel_size, self.stride, self.pad
+        n, c, _, _, ho, wo = _sizes(x.shape, k, s, p)
+        per_image = c * k * k * ho * wo
+        step = max(1, self.max_cols // per_image)
+        ws = self._buffer(per_image * n, x.dtype)
+        self._top_hw = ho, wo
+        self.chunks = [(slice(i, min(i + step, n)),
+                        im2col(x[i:i + step], k, s, p, batch_last=True, out=ws[i * per_image:]))
+                       for i in range(0, n, step)]
+        return self.chunks
+
+    def kept(self):
+        """The chunks and cols of the last forward."""
+        if self.chunks is None:
+            raise RuntimeError("backward called before forward")
+        return self.chunks
+
+    def to_image(self, y):
+        """(F, H'*W'*n) with columns ordered as the cols -> a view (n, F, H', W')."""
+        ho, wo = self._top_hw
+        return y.reshape(y.shape[0], ho, wo, -1).transpose(3, 0, 1, 2)
+
+    def to_cols(self, top_diff, dtype):
+        """(n, F, H', W') -> (F, H'*W'*n) with columns ordered as the cols, in ``dtype`` (one copy)."""
+        return top_diff.transpose(1, 2, 3, 0).astype(dtype, order="C").reshape(top_diff.shape[1], -1)
+
+    def col2im(self, dcols, x_shape):
+        """Adjoint of the chunk's im2col: (C*k*k, H'*W'*n) -> (n, C, H, W)."""
+        return col2im(dcols, x_shape, self.kernel_size, self.stride, self.pad, batch_last=True)
+
+    def _buffer(self, size, dtype):
+        ws = self._workspace
+        if ws is None or ws.size < size or ws.dtype != dtype:
+            self._workspace = ws = np.empty(size, dtype=dtype)
+        return ws

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from .base import Layer
+from .base import LossLayer
 
 
-class SoftmaxWithLoss(Layer):
+class SoftmaxWithLoss(LossLayer):
     """E = mean_n -log p[n, y_n] with p = softmax(scores).
 
     scores (N, C) float, labels (N,) integers in [0, C) -> a float.
@@ -19,13 +19,9 @@ class SoftmaxWithLoss(Layer):
         super().__init__()
         self._cache = None
 
-    def setup(self, bottom_shape):
-        self._check_rank(bottom_shape, 2, "of scores (N, C)")
-        return ()
-
     def forward(self, scores, labels):
         scores = self._check_float(scores, "scores")
-        self.setup(scores.shape)
+        self.top_shape(scores.shape)
         labels = np.asarray(labels)
         if not np.issubdtype(labels.dtype, np.integer):
             raise TypeError(f"{self.name}: labels must be integers, got dtype {labels.dtype}")
@@ -41,8 +37,10 @@ class SoftmaxWithLoss(Layer):
         self.prob = self._cache[0]
         return float(-log_p[np.arange(len(labels)), labels].mean())
 
-    def backward(self, top_diff=1.0):
+    def backward(self, top_diff=1.0, propagate_down=True):
         p, labels = self._need_forward(self._cache)
+        if not propagate_down:
+            return None
         d = p.copy()
         d[np.arange(len(labels)), labels] -= 1
         return d * (top_diff / len(labels))

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..layers.base import conv_size
+from ..layers.geometry import conv_size
 
 __all__ = ["Term", "influenced_pixels", "dx_terms", "terms_table", "draw_influence",
            "influence_explorer", "draw_pool_routing", "draw_im2col"]

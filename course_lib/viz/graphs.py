@@ -4,7 +4,7 @@
 >>> fig = draw_net_graph(net.layers, (1, 1, 28, 28))      # doctest: +SKIP
 
 ``graph_nodes`` does the bookkeeping (each layer's bottom/top shape and parameters, found with the
-layers' own ``setup``) so the drawing code only places boxes and arrows.
+layers' own ``top_shape``) so the drawing code only places boxes and arrows.
 """
 
 import matplotlib.pyplot as plt
@@ -28,11 +28,11 @@ def graph_nodes(layers, input_shape):
     """
     pairs = list(layers)
     for item in pairs:
-        if not (isinstance(item, tuple) and len(item) == 2 and hasattr(item[1], "setup")):
+        if not (isinstance(item, tuple) and len(item) == 2 and hasattr(item[1], "top_shape")):
             raise TypeError(f"graph_nodes: expected a list of (name, Layer) pairs, got {item!r}")
     nodes, shape = [], tuple(input_shape)
     for name, layer in pairs:
-        top = tuple(layer.setup(shape))
+        top = tuple(layer.top_shape(shape))
         nodes.append({"name": str(name), "layer": repr(layer), "label": layer_label(name, layer),
                       "bottom_shape": shape, "top_shape": top,
                       "params": [(p, tuple(blob.shape)) for p, blob in layer.params.items()]})

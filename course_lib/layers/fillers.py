@@ -1,0 +1,15 @@
+"""Weight fillers (Caffe's ``filler.hpp``): how a layer's parameters start."""
+
+import numpy as np
+
+
+def xavier(shape, fan_in, rng, dtype=np.float64):
+    """Caffe's "xavier" filler: U(-a, a) with a = sqrt(3 / fan_in), so Var(w) = 1 / fan_in
+    and a layer keeps the variance of its input."""
+    a = np.sqrt(3.0 / fan_in)
+    return rng.uniform(-a, a, size=shape).astype(dtype)
+
+
+def constant(shape, value=0.0, dtype=np.float64):
+    """Caffe's "constant" filler (biases start at 0)."""
+    return np.full(shape, value, dtype=dtype)
