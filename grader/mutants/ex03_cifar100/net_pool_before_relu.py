@@ -1,0 +1,23 @@
+"""The CIFAR-100 net averages before the ReLU in blocks 2 and 3 (conv -> pool -> relu), where cifar10_quick applies the ReLU first."""
+# %% make_cifar100_net
+from course_lib.layers import AvePool, MaxPool, ReLU
+def make_cifar100_net(label_mode="fine", seed=0):
+    num_classes = {"fine": 100, "coarse": 20}
+    if label_mode not in num_classes:
+        raise ValueError(f"make_cifar100_net: label_mode must be 'fine' or 'coarse', got {label_mode!r}")
+    k = num_classes[label_mode]
+    s = np.random.default_rng(seed).integers(0, 2**31 - 1, size=5)
+    return Net([
+        ("conv1", Conv(3, 32, 5, pad=2, seed=s[0])),
+        ("pool1", MaxPool(3, 2, ceil_mode=True)),
+        ("relu1", ReLU()),
+        ("conv2", Conv(32, 32, 5, pad=2, seed=s[1])),
+        ("pool2", AvePool(3, 2, ceil_mode=True)),
+        ("relu2", ReLU()),
+        ("conv3", Conv(32, 64, 5, pad=2, seed=s[2])),
+        ("pool3", AvePool(3, 2, ceil_mode=True)),
+        ("relu3", ReLU()),
+        ("ip1", InnerProduct(64 * 4 * 4, 64, seed=s[3])),
+        ("ip2", InnerProduct(64, k, seed=s[4])),
+        ("loss", SoftmaxWithLoss()),
+    ])
