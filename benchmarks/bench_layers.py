@@ -1,16 +1,22 @@
-"""Time the fast layers and two training steps on one CPU thread.
+"""Time the fast layers and two training steps on one CPU thread, then on two.
 
-    .venv/bin/python benchmarks/bench_layers.py            # everything (two to three minutes)
-    .venv/bin/python benchmarks/bench_layers.py --quick    # fewer repeats
-    .venv/bin/python benchmarks/bench_layers.py --wall     # wall-clock instead of CPU time
+    .venv/bin/python benchmarks/bench_layers.py              # everything (a few minutes)
+    .venv/bin/python benchmarks/bench_layers.py --quick      # fewer repeats
+    .venv/bin/python benchmarks/bench_layers.py --threads 1  # one thread only
+    .venv/bin/python benchmarks/bench_layers.py --wall       # wall-clock instead of CPU time (1 thread)
 
 Prints medians over repeats (milliseconds) and ratios ours / reference, where the reference is
 - the slides' loop versions (``course_lib.layers.naive``) on small shapes where loops finish, and
 - ``torch.nn.functional`` on the real shapes, in the same process as ours, when PyTorch is
-  installed (float32 for both, ``torch.set_num_threads(1)``).
+  installed (float32 for both, the same number of threads for numpy's BLAS and for torch).
+Each convolution also gets its GFLOP/s (forward, dW and dx: 3 * 2*F*C*k*k*H'*W'*N flops) for both
+sides, next to numpy's single-precision GEMM peak on square matrices, measured in the same run.
 Every case runs in a fresh process of its own (see ``run_all``).
 A training step is zero_diff, forward with labels, backward and an SGD update (momentum 0.9,
-weight decay 5e-4): LeNet with a batch of 64 1x28x28 images, cifar10_quick with 100 3x32x32.
+weight decay 5e-4, biases at twice the learning rate as in Caffe's nets): LeNet with a batch of
+64 1x28x28 images, cifar10_quick with 100 3x32x32.
+With one thread the clock is the CPU time of the process; with two it has to be the wall clock
+(CPU time adds up both threads), so those figures also count time lost to other jobs.
 
 OpenBLAS picks its kernel from the CPU unless ``OPENBLAS_CORETYPE`` says otherwise; when that
 variable is set, the whole benchmark runs a second time in a subprocess without it (and without
@@ -19,9 +25,11 @@ variable is set, the whole benchmark runs a second time in a subprocess without 
 
 import os
 
-# One thread everywhere; this must happen before numpy (or torch) is imported.
+# The thread count of this run (1 unless a parent asked for more); this must happen before numpy
+# (or torch) is imported.
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+    os.environ[_var] = str(THREADS)
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
@@ -74,10 +82,23 @@ def median_times(fns, repeats, budget_seconds=20.0):
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
-def row(label, ours, ref, ref_name):
+def row(label, ours, ref, ref_name, flops=None):
     ratio = ours / ref
-    print(f"  {label:<44} ours {ours * 1e3:9.3f} ms   {ref_name} {ref * 1e3:9.3f} ms   ratio {ratio:8.3f}")
+    rate = ""
+    if flops:
+        peak = float(os.environ.get("BENCH_PEAK", "nan"))
+        rate = (f"   GFLOP/s ours {flops / ours / 1e9:5.1f} ({flops / ours / 1e9 / peak:4.0%} of peak)"
+                f" {ref_name} {flops / ref / 1e9:5.1f}")
+    print(f"  {label:<48} ours {ours * 1e3:9.3f} ms   {ref_name} {ref * 1e3:9.3f} ms   ratio {ratio:6.3f}{rate}")
     return ratio
+
+
+def gemm_peak(n=1024, repeats=7):
+    """numpy's float32 GEMM on square (n, n) matrices, GFLOP/s (median): the BLAS's best case."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    b = a.T.copy()
+    t = median_times({"gemm": lambda: a @ b}, repeats)["gemm"]
+    return 2 * n ** 3 / t / 1e9
 
 
 # -- environment --------------------------------------------------------------------------
@@ -99,7 +120,7 @@ def describe_machine():
                   f"kernel={pool.get('architecture', '?')} threads={pool['num_threads']} "
                   f"({os.path.basename(pool['filepath'])})")
     if torch is not None:
-        torch.set_num_threads(1)
+        torch.set_num_threads(THREADS)
         print(f"  torch {torch.__version__}: {torch.get_num_threads()} thread(s)")
     else:
         print("  torch not installed: only the ratios against the loop versions are printed")
@@ -122,7 +143,7 @@ def bench_loops(repeats, case=None):
     for k, s, p in [(3, 1, 1), (5, 2, 2)]:
         conv = Conv(3, 4, k, stride=s, pad=p, seed=0).astype(DTYPE)
         w, b = conv.params["weight"].data, conv.params["bias"].data
-        dy = rand(conv.setup(x.shape), 1)
+        dy = rand(conv.top_shape(x.shape), 1)
 
         def loop():
             naive.conv_forward(x, w, b, s, p)
@@ -171,7 +192,7 @@ def bench_layers_torch(repeats, case=None):
         if case not in (None, name):
             continue
         conv = Conv(shape[1], f, k, stride=s, pad=p, seed=0).astype(DTYPE)
-        x, dy = rand(shape), rand(conv.setup(shape), 1)
+        x, dy = rand(shape), rand(conv.top_shape(shape), 1)
         tw = torch.tensor(conv.params["weight"].data, requires_grad=True)
         tb = torch.tensor(conv.params["bias"].data, requires_grad=True)
         tx, tdy = torch.tensor(x, requires_grad=True), torch.tensor(dy)
@@ -184,12 +205,13 @@ def bench_layers_torch(repeats, case=None):
             torch_fwd_bwd(tfn, tx, tdy)
 
         t = median_times({"ours": lambda: conv_fwd_bwd(conv, x, dy), "torch": tstep}, repeats)
-        ratios[name] = row(f"{name}: Conv {shape} -> {f}@{k}x{k} pad {p}", t["ours"], t["torch"], "torch")
+        flops = 3 * 2 * f * shape[1] * k * k * int(np.prod(dy.shape[2:])) * shape[0]  # forward, dW, dx
+        ratios[name] = row(f"{name}: Conv {shape} -> {f}@{k}x{k} pad {p}", t["ours"], t["torch"], "torch", flops)
     for name, cls, shape, k, s, ceil in POOL_CASES:
         if case not in (None, name):
             continue
         pool = cls(k, s, ceil_mode=ceil)
-        x, dy = rand(shape), rand(pool.setup(shape), 1)
+        x, dy = rand(shape), rand(pool.top_shape(shape), 1)
         tx, tdy = torch.tensor(x, requires_grad=True), torch.tensor(dy)
         if cls is MaxPool:
             def tfn(t):
@@ -204,12 +226,14 @@ def bench_layers_torch(repeats, case=None):
 
 
 def torch_net(net):
-    """The same net in torch.nn.functional, starting from the same weights: (forward(x, y) -> loss, params)."""
+    """The same net in torch.nn.functional, starting from the same weights: (forward(x, y) -> loss,
+    parameter groups for torch.optim with each Blob's lr_mult and decay_mult)."""
     params, ops = [], []
     for name, layer in net.body:
         kind = type(layer).__name__
         p = {k: torch.tensor(b.data, requires_grad=True) for k, b in layer.params.items()}
-        params += list(p.values())
+        params += [{"params": [p[k]], "lr": LR * b.lr_mult, "weight_decay": WEIGHT_DECAY * b.decay_mult}
+                   for k, b in layer.params.items()]
         if kind == "Conv":
             ops.append(lambda t, p=p, l=layer: F.conv2d(t, p["weight"], p["bias"], l.stride, l.pad))
         elif kind == "MaxPool":
@@ -262,6 +286,12 @@ def bench_steps(repeats, with_torch, case=None):
             print(f"  {name}: initial loss ours {loss_ours:.6f}, torch {loss_torch:.6f} (the same net)")
             fns["torch"] = tstep
         solver = SGDSolver(net, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY, batch_size=shape[0])
+        if with_torch:  # one step each from the same state must give the same weights
+            solver.step(x, y)
+            tstep()
+            diff = max(float(np.abs(b.data - tp.detach().numpy()).max())
+                       for b, tp in zip(net.params().values(), (g["params"][0] for g in tparams)))
+            print(f"  {name}: after one step from the same weights, largest weight difference ours vs torch {diff:.1e}")
         fns["ours"] = lambda: solver.step(x, y)
         t = median_times(fns, repeats)
         if with_torch:
@@ -287,9 +317,12 @@ def jobs():
 
 def run_job(section, case, repeats):
     if threadpoolctl is not None:  # belt and braces: a BLAS that ignored the variables is capped too
-        threadpoolctl.threadpool_limits(1)
+        threadpoolctl.threadpool_limits(THREADS)
     if torch is not None:
-        torch.set_num_threads(1)
+        torch.set_num_threads(THREADS)
+    if section == "peak":
+        print(max(gemm_peak(1024), gemm_peak(2048, 3)))
+        return
     {"loops": lambda: bench_loops(repeats, case),
      "layers": lambda: bench_layers_torch(repeats, case),
      "steps": lambda: bench_steps(repeats, torch is not None, case)}[section]()
@@ -312,27 +345,40 @@ def run_all(flags, env=None):
         subprocess.run(job + flags, env=env, check=True)
 
 
+def measure_peak(env):
+    """Square-GEMM GFLOP/s in a fresh process with the run's thread count (the larger of two sizes)."""
+    out = subprocess.run([sys.executable, __file__, "--job", "peak"], env=env, check=True, capture_output=True, text=True)
+    return float(out.stdout.split()[-1])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--wall", action="store_true", help="time wall-clock instead of this process's CPU time")
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts to run (default 1,2)")
     parser.add_argument("--no-rerun", action="store_true",
                         help="do not rerun without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE")
-    parser.add_argument("--job", choices=sorted(SECTIONS), help=argparse.SUPPRESS)  # one case, in a child process
+    parser.add_argument("--job", choices=sorted(SECTIONS) + ["peak"], help=argparse.SUPPRESS)  # one case, in a child process
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeats = 7 if args.quick else 25
     global CLOCK
-    CLOCK = time.perf_counter if args.wall else time.process_time
+    CLOCK = time.perf_counter if args.wall or THREADS > 1 else time.process_time
     if args.job:
         run_job(args.job, args.case, repeats)
         return
 
     describe_machine()
-    clock = "wall-clock (time.perf_counter)" if args.wall else "CPU time of the process (time.process_time)"
-    print(f"clock: {clock}; medians of up to {repeats} interleaved repeats; every case in a fresh process")
     flags = [f for f, on in (("--quick", args.quick), ("--wall", args.wall)) if on]
-    run_all(flags)
+    for threads in [int(t) for t in args.threads.split(",")]:
+        env = dict(os.environ, BENCH_THREADS=str(threads))
+        wall = args.wall or threads > 1
+        clock = "wall-clock (time.perf_counter)" if wall else "CPU time of the process (time.process_time)"
+        print("\n" + "#" * 100 + f"\n{threads} thread(s) for numpy's BLAS and for torch; clock: {clock}; "
+              f"medians of up to {repeats} interleaved repeats; every case in a fresh process")
+        env["BENCH_PEAK"] = repr(measure_peak(env))
+        print(f"numpy float32 square-GEMM peak, {threads} thread(s): {float(env['BENCH_PEAK']):.1f} GFLOP/s")
+        run_all(flags, env)
 
     coretype_vars = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
     if not args.no_rerun and any(v in os.environ for v in coretype_vars):
@@ -340,7 +386,7 @@ def main(argv=None):
         print("Again without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (OpenBLAS picks its own kernel):\n")
         sys.stdout.flush()
         env = {k: v for k, v in os.environ.items() if k not in coretype_vars}
-        subprocess.run([sys.executable, __file__, "--no-rerun"] + flags, env=env, check=True)
+        subprocess.run([sys.executable, __file__, "--no-rerun", "--threads", args.threads] + flags, env=env, check=True)
 
 
 if __name__ == "__main__":
