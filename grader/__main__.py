@@ -15,7 +15,8 @@
 
 AID defaults to every assignment in solutions/.  Environment: COURSE_EXCHANGE (exchange
 folder, default grader/exchange), GRADER_CELL_TIMEOUT (seconds per cell, default 60),
-GRADER_REQUIRE_SANDBOX=1 (refuse to grade unsandboxed).
+GRADER_<LIMIT> for each limit in grader/settings.py (GRADER_BUDGET, GRADER_MEMORY_MB, ...),
+GRADER_SANDBOX=off (grade without bubblewrap: only for code you trust).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import os
 import sys
 import time
 
-from . import sandbox, student_copy, workflow
+from . import sandbox, settings, student_copy, workflow
 
 
 def parse(argv=None):
@@ -66,9 +67,14 @@ def main(argv=None) -> int:
 def run(course: workflow.Course, args) -> int:
     cmd = args.cmd
     if cmd == "sandbox":
-        ok, user_ns, reason = sandbox.probe()
-        print("sandbox: " + ("available" + (" (user namespace)" if user_ns else " (as root)")
-                             if ok else "NOT available: " + reason))
+        ok, reason = sandbox.probe()
+        if ok:
+            limiter = sandbox.Limiter(settings.LIMITS)
+            limiter.close()
+            print(f"sandbox: available (bubblewrap; memory and process limits by {limiter.kind}); "
+                  f"limits: {settings.LIMITS}")
+        else:
+            print("sandbox: NOT available: " + reason)
         return 0 if ok else 1
     if cmd == "student-copy":
         files = student_copy.student_copy(workflow.REPO, args.dest)

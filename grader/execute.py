@@ -20,7 +20,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import runner, sandbox
-from .settings import LIMITS, Limits
+from .settings import Limits
 
 
 def is_test(cell) -> bool:
@@ -67,7 +67,7 @@ class SplitExecute(NbGraderPreprocessor):
         release_path = RebuildFromRelease(config=self.config)._release_path(resources)
         release = nbformat.read(release_path, as_version=nbformat.NO_CONVERT)
         exports = release_exports(release)
-        limits = Limits.from_env() if os.environ else LIMITS
+        limits = Limits.from_env()
         roles = plan(nb.cells, exports)
         labels = [label_of(c, i) for i, c in enumerate(nb.cells)]
         solution_labels = {labels[i] for i, r in enumerate(roles) if r == "solution"}

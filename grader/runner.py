@@ -237,13 +237,13 @@ class Session:
             if why == "time" and self.worker.alive():
                 reply = self._interrupt()
                 if reply is not None:
-                    outs = [] if quiet else worker_outputs(reply)
+                    outs = [] if quiet else worker_outputs(reply, self.limits.output_kb * 1024)
                     return outs + [error_output("CellTimeoutError", f"this cell ran longer than "
                                                 f"{self.limits.cell_timeout} s and was interrupted")]
                 why = "time"
             self.worker.kill()
             return [self._stop_message(why, "this cell")]
-        return [] if quiet else worker_outputs(reply)
+        return [] if quiet else worker_outputs(reply, self.limits.output_kb * 1024)
 
     def _interrupt(self):
         """SIGINT to the worker after a timeout; its reply if it stops within a few seconds."""
@@ -252,7 +252,7 @@ class Session:
         except OSError:
             return None
         try:
-            reply, _ = self._wait(self.worker, min(5.0, max(self.remaining(), 0.5)))
+            reply, _ = self._wait(self.worker, min(self.limits.interrupt_grace, max(self.remaining(), 0.5)))
             return reply
         except Stop:
             return None
@@ -276,7 +276,7 @@ class Session:
             if self.worker.alive():
                 self.worker.kill()
             try:
-                reply, _ = self._wait(self.tester, 10.0, watch_worker=False)
+                reply, _ = self._wait(self.tester, self.limits.interrupt_grace + 5, watch_worker=False)
             except Stop:
                 self.tester.kill()
                 raise
@@ -288,7 +288,7 @@ class Session:
                                               "crash, or running out of memory)")
         for name in ("stdout", "stderr"):
             if reply.get(name):
-                outs.append(NotebookNode(output_type="stream", name=name, text=str(reply[name])[:TEXT_LIMIT]))
+                outs.append(NotebookNode(output_type="stream", name=name, text=_cut(str(reply[name]), TEXT_LIMIT)))
         if reply.get("status") == "error":
             outs.append(error_output(str(reply.get("ename", "Error")), str(reply.get("evalue", "")),
                                      [str(x) for x in reply.get("traceback", [])]))
@@ -299,19 +299,22 @@ class Session:
         return outs, reply
 
     # -- restarts -------------------------------------------------------------------------
-    def restart_worker(self, cells, labels) -> bool:
-        """A fresh worker with the cells that had run replayed; False when out of restarts."""
+    def restart_worker(self, cells, labels, fresh: bool = False) -> bool:
+        """A new worker with the cells that had run replayed silently. `fresh`: a planned restart
+        before a test (not counted against max_restarts); else one after a crash or a limit.
+        False when out of restarts or time."""
         while True:
             if self.worker is not None:
                 self.worker.kill()
-            self.restarts += 1
-            if self.restarts > self.limits.max_restarts:
-                self.broken = "not run: the worker was restarted too many times"
-                return False
+            if not fresh:
+                self.restarts += 1
+                if self.restarts > self.limits.max_restarts:
+                    self.broken = "not run: the worker was restarted too many times"
+                    return False
+                self.log.warning("Restarting the student worker (restart %d)", self.restarts)
             if self.remaining() <= 0:
                 self.broken = "budget"
                 return False
-            self.log.warning("Restarting the student worker (restart %d)", self.restarts)
             t_end = self._start_worker()
             self.tester.channel.send({"op": "worker"})
             socket.send_fds(self.tester.channel.sock, [b"w"], [t_end.fileno()])
@@ -329,15 +332,16 @@ class Session:
             if bad is None:
                 return True
             self.replay.remove(bad)
+            fresh = False
             cells[bad].outputs.append(error_output(
-                "KernelDied", "this cell broke the worker again when it was replayed after a "
-                              "restart, so it was left out"))
+                "KernelDied", "this cell broke the worker when it was run again before a test, "
+                              "so the tests after that ran without it"))
 
     def restart_tester(self, cells, labels) -> bool:
-        if self.tester is not None:
-            self.tester.kill()
-        if self.worker is not None:
-            self.worker.kill()
+        """A new tester (after it hung or died) and a new worker; both replayed."""
+        for p in (self.tester, self.worker):
+            if p is not None:
+                p.kill()
         self.restarts += 1
         if self.restarts > self.limits.max_restarts or self.remaining() <= 0:
             self.broken = "not run: the grader was restarted too many times"
@@ -357,30 +361,27 @@ class Session:
     # -- the notebook -----------------------------------------------------------------------
     def run(self, cells, roles: list[str], labels: list[str], exports: set, solution_labels: set):
         """roles[i]: "test", "solution", "context" (instructor's, also run in the tester),
-        "worker" (instructor's, uses student names: worker only) or "skip"."""
+        "worker" (instructor's, uses student names: worker only) or "skip".
+
+        Phase 1 runs every non-test cell in the worker, in order, and keeps its outputs: the
+        worker has not seen a test yet, so nothing a student shows can carry a hidden input.
+        Phase 2 runs the context and test cells in the tester, in order. Every test gets a
+        worker that has seen no other test and no demo: a new one, with the setup and solution
+        cells replayed silently; what it prints is dropped."""
         self.start()
         for index, cell in enumerate(cells):
+            if roles[index] in ("solution", "context", "worker"):
+                cell.outputs = self._phase1_cell(cell, cells, labels, index, roles[index])
+        for index, cell in enumerate(cells):
             role = roles[index]
-            if role == "skip":
-                continue
-            cell.outputs = []
-            if self.broken:
-                cell.outputs = [self._stop_message("budget", "") if self.broken == "budget"
-                                else error_output("GradingError", self.broken)]
-                continue
-            if self.remaining() <= 0:
-                cell.outputs = [self._stop_message("budget", "")]
-                continue
-            if not self.worker.alive() and not self.restart_worker(cells, labels):
-                cell.outputs = [error_output("GradingError", self.broken or "not run")]
+            if role not in ("test", "context"):
                 continue
             if role == "test":
-                try:
-                    cell.outputs, _ = self.tester_cell(cell, labels[index], True, exports, solution_labels)
-                except Stop:
-                    cell.outputs = [error_output("GradingError", "the test runner stopped during this "
-                                                 "test; it was restarted")]
-                    self.restart_tester(cells, labels)
+                cell.outputs = []
+            if self.broken or self.remaining() <= 0:
+                if role == "test":
+                    cell.outputs = [self._stop_message("budget", "") if self.broken in (None, "budget")
+                                    else error_output("GradingError", self.broken)]
                 continue
             if role == "context":
                 try:
@@ -391,14 +392,36 @@ class Session:
                     self.tester_cells.append(index)
                 except Stop:
                     self.restart_tester(cells, labels)
-            outs = self.worker_cell(cell, labels[index])
-            cell.outputs = outs
-            if self.worker.alive() and not any(o.get("ename") in ("KernelDied", "LimitError", "CellTimeoutError")
-                                               for o in outs if o.output_type == "error"):
-                self.replay.append(index)
+                continue
+            if not self.restart_worker(cells, labels, fresh=True):
+                cell.outputs = [self._stop_message("budget", "") if self.broken == "budget"
+                                else error_output("GradingError", self.broken or "not run")]
+                continue
+            try:
+                cell.outputs, _ = self.tester_cell(cell, labels[index], True, exports, solution_labels)
+            except Stop:
+                cell.outputs = [error_output("GradingError", "the test runner stopped during this "
+                                             "test; it was restarted")]
+                self.restart_tester(cells, labels)
+
+    def _phase1_cell(self, cell, cells, labels, index, role) -> list:
+        if self.broken or self.remaining() <= 0:
+            return [self._stop_message("budget", "")]
+        if not self.worker.alive() and not self.restart_worker(cells, labels):
+            return [error_output("GradingError", self.broken or "not run")]
+        outs = self.worker_cell(cell, labels[index])
+        stopped = any(o.get("ename") in ("KernelDied", "LimitError", "CellTimeoutError")
+                      for o in outs if o.output_type == "error")
+        if role != "worker" and self.worker.alive() and not stopped:
+            self.replay.append(index)  # demos ("worker") are not replayed: tests cannot see them
+        return outs
 
 
-def worker_outputs(reply: dict) -> list:
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "\n[output cut]\n"
+
+
+def worker_outputs(reply: dict, limit: int = TEXT_LIMIT) -> list:
     """Notebook outputs from what the worker sent: text streams, text/plain and PNG only (no
     HTML or JavaScript a student could plant in the instructor's browser), each cut to size."""
     outs = []
@@ -408,12 +431,12 @@ def worker_outputs(reply: dict) -> list:
             continue
         if isinstance(item.get("stream"), str) and isinstance(item.get("text"), str):
             name = "stderr" if item["stream"] == "stderr" else "stdout"
-            outs.append(NotebookNode(output_type="stream", name=name, text=item["text"][:TEXT_LIMIT]))
+            outs.append(NotebookNode(output_type="stream", name=name, text=_cut(item["text"], limit)))
         elif isinstance(item.get("display"), dict) or isinstance(item.get("result"), dict):
             data = item.get("display") or item.get("result")
             clean = {}
             if isinstance(data.get("text/plain"), str):
-                clean["text/plain"] = data["text/plain"][:TEXT_LIMIT]
+                clean["text/plain"] = _cut(data["text/plain"], limit)
             png = data.get("image/png")
             if isinstance(png, str) and len(png) < 4_000_000:
                 try:

@@ -15,7 +15,7 @@ Limits (settings.LIMITS), for all the worker's processes together:
   sums the resident memory and counts the processes of the sandbox and kills it over a limit;
 - disk: the tmpfs sizes and RLIMIT_FSIZE; output: cut on the receiving side (runner.py);
 - time: one wall-clock budget per submission (runner.py).
-Where bubblewrap cannot run, `enabled()` refuses to grade unless GRADER_ALLOW_UNSANDBOXED=1.
+Where bubblewrap cannot run, `enabled()` refuses to grade unless the instructor sets GRADER_SANDBOX=off.
 """
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ def bwrap_command(worker_dir: str, cmd: list[str], limits, env: dict, info_fd: i
              "--ro-bind", worker_dir, INSIDE, "--chdir", "/tmp"]
     for p in extra_ro:
         args += ["--ro-bind", p, p]
+    args += ["--remount-ro", "/"]  # the root tmpfs bwrap builds: no unlimited writable place
     for key, value in env.items():
         args += ["--setenv", key, value]
     if info_fd is not None:
@@ -122,20 +123,19 @@ def probe() -> tuple[bool, str]:
 
 
 def enabled() -> bool:
-    """True where workers are sandboxed; False (with a loud warning) only where the instructor
-    set GRADER_ALLOW_UNSANDBOXED=1; otherwise SandboxUnavailable."""
+    """True: workers are sandboxed. GRADER_SANDBOX=off is the instructor's explicit opt-out
+    (code they trust; a loud warning); otherwise, with no working bubblewrap, SandboxUnavailable."""
+    if os.environ.get("GRADER_SANDBOX", "").lower() == "off":
+        log.warning("WARNING: GRADER_SANDBOX=off: student code runs WITHOUT the sandbox, with the "
+                    "grader's rights: it can read solutions/, the gradebook and other submissions")
+        return False
     ok, reason = probe()
     if ok:
         return True
-    if os.environ.get("GRADER_ALLOW_UNSANDBOXED") == "1":
-        log.warning("WARNING: GRADER_ALLOW_UNSANDBOXED=1 and no sandbox (%s): student code runs "
-                    "with the grader's rights and can read solutions/, the gradebook and other "
-                    "submissions", reason)
-        return False
     raise SandboxUnavailable(
         f"cannot sandbox student code: {reason}. Grading untrusted code is refused; install "
-        "bubblewrap (and allow unprivileged user namespaces), or set GRADER_ALLOW_UNSANDBOXED=1 "
-        "for code you trust")
+        "bubblewrap (and allow unprivileged user namespaces), or set GRADER_SANDBOX=off to grade "
+        "code you trust without it")
 
 
 # -- limits on all the worker's processes together -------------------------------------------

@@ -22,6 +22,7 @@ class Limits:
     disk_mb: int = 256          # its private /tmp (the working folder)
     output_kb: int = 256        # printed output kept per cell (the rest is cut)
     max_restarts: int = 5       # worker restarts after a crash or a limit
+    interrupt_grace: int = 5    # seconds a timed-out cell gets to stop after its interrupt
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Limits":

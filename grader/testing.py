@@ -41,14 +41,16 @@ def tiny_course(tmp_path, timeout: int = 3) -> workflow.Course:
     return course
 
 
-def sample_submissions(port: int = 9) -> dict:
+def sample_submissions(port: int = 9, course: str = "/nonexistent") -> dict:
     """name -> (Mutant, expected score) for grader/samples/submissions/*.py; the expected
-    score is the "N of 3" their docstrings state."""
+    score is the "N of 3" their docstrings state. __PORT__ and __COURSE__ in their code become
+    a listening port and the grading course's folder (an attacker may know both)."""
     out = {}
     for path in sorted(glob.glob(os.path.join(SAMPLES, "submissions", "*.py"))):
         name = os.path.splitext(os.path.basename(path))[0]
         with open(path, encoding="utf-8") as f:
-            m = mutation.parse_mutant(f.read().replace("__PORT__", str(port)), name)
+            text = f.read().replace("__PORT__", str(port)).replace("__COURSE__", course)
+            m = mutation.parse_mutant(text, name)
         with open(path, encoding="utf-8") as f:
             doc = f.read().split('"""')[1]
         found = EXPECTED.findall(doc)

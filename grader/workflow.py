@@ -23,9 +23,6 @@ class GradingError(RuntimeError):
     pass
 
 
-FAILED_SUBMISSION = re.compile(r"error processing assignment '([^']+)' for student '([^']+)'")
-
-
 class Course:
     """A course folder laid out as in COURSE.md section 2 (the repo, or a copy)."""
 
@@ -33,7 +30,7 @@ class Course:
         self.root = os.path.abspath(root)
         self.exchange = exchange
         self.timeout = timeout  # per-cell, seconds (default: nbgrader_config's)
-        self.env_extra: dict = {}  # more environment for nbgrader (e.g. GRADER_SANDBOX=0)
+        self.env_extra: dict = {}  # more environment for nbgrader (e.g. GRADER_SANDBOX=off)
         # run nbgrader inside this process (saves its start-up, seconds a call);
         # not thread-safe: it changes the working folder and the environment
         self.inprocess = False
@@ -106,12 +103,39 @@ class Course:
         if student:
             args.append(f"--CourseDirectory.student_id={student}")
         r = self.nbgrader(*args, check=False)
-        # nbgrader goes on after a submission it cannot process (unreadable notebook,
-        # say) and fails at the end: name those, and fail only if nothing else went wrong
-        r.failed = FAILED_SUBMISSION.findall(r.stderr)
+        # nbgrader goes on after a submission it cannot process (unreadable notebook, say) and
+        # fails at the end: name those from the gradebook (never from log text, which student
+        # code could imitate), and fail only if nothing else went wrong
+        aids = self.assignments() if aid == "*" else [aid]
+        r.failed = [(a, s) for a in aids for s in self.ungraded(a) if student in (None, s)]
         if r.returncode != 0 and not r.failed:
             raise GradingError(f"`nbgrader autograde` failed ({r.returncode}):\n{r.stderr[-6000:]}")
         return r
+
+    def ungraded(self, aid: str) -> list[str]:
+        """Students with a submission of `aid` that has no autograded result: no autograded
+        notebook, or a test without a score in the gradebook."""
+        from nbgrader.api import Gradebook, MissingEntry
+        folder = self.path("grader", "submitted")
+        students = sorted(s for s in os.listdir(folder) if os.path.isdir(os.path.join(folder, s, aid))) \
+            if os.path.isdir(folder) else []
+        out = []
+        with Gradebook(self.db_url()) as gb:
+            for s in students:
+                if not os.path.exists(self.path("grader", "autograded", s, aid)):
+                    out.append(s)
+                    continue
+                try:
+                    sub = gb.find_submission(aid, s)
+                except MissingEntry:
+                    out.append(s)
+                    continue
+                if any(g.auto_score is None and g.cell.cell_type == "code" for nb in sub.notebooks for g in nb.grades):
+                    out.append(s)
+        return out
+
+    def db_url(self) -> str:
+        return "sqlite:///" + self.path("grader", "gradebook.db")
 
     @staticmethod
     def autograde_seconds(log: str) -> dict:
@@ -182,14 +206,14 @@ class Course:
     def scores(self, aid: str) -> dict:
         """student -> (score, max_score) from the gradebook."""
         from nbgrader.api import Gradebook
-        with Gradebook("sqlite:///" + self.path("grader", "gradebook.db")) as gb:
+        with Gradebook(self.db_url()) as gb:
             return {s.student.id: (s.score, s.max_score)
                     for s in gb.find_assignment(aid).submissions}
 
     def test_results(self, student: str, aid: str) -> dict:
         """grade_id -> (auto_score, max_score) for every test of a graded submission."""
         from nbgrader.api import Gradebook
-        with Gradebook("sqlite:///" + self.path("grader", "gradebook.db")) as gb:
+        with Gradebook(self.db_url()) as gb:
             nb = gb.find_submission_notebook(aid, aid, student)
             return {g.name: (g.auto_score, g.max_score) for g in nb.grades}
 

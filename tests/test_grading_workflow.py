@@ -29,7 +29,7 @@ def test_config_maps_the_course_layout():
         assert cd[f"{name}_directory"] == f"grader/{name}"
     assert cd.db_url == "sqlite:///" + os.path.join(REPO, "grader", "gradebook.db")
     assert cfg.Exchange.root == os.environ.get("COURSE_EXCHANGE", os.path.join(REPO, "grader", "exchange"))
-    assert "grader.execute.GuardedExecute" in cfg.Autograde.autograde_preprocessors
+    assert "grader.execute.SplitExecute" in cfg.Autograde.autograde_preprocessors
     assert "grader.preprocessors.RebuildFromRelease" in cfg.Autograde.sanitize_preprocessors
 
 
