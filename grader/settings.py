@@ -85,6 +85,7 @@ def configure(c, root: str) -> None:
     cd.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
     c.Exchange.root = exchange_root(root)
+    c.ExchangeFactory.collect = "grader.exchange.SafeCollect"  # no impersonation, no links
     c.ZipCollectApp.downloaded_directory = "grader/downloaded"
     c.ZipCollectApp.collector_plugin = "nbgrader.plugins.FileNameCollectorPlugin"
     c.FileNameCollectorPlugin.named_regexp = LMS_FILENAME

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -14,7 +15,7 @@ import zipfile
 
 import nbformat
 
-from . import mutation
+from . import exchange, mutation, settings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -92,9 +93,12 @@ class Course:
             self.nbgrader("generate_assignment", aid, "--force")
             self.nbgrader("release_assignment", aid, "--force")
 
-    def collect(self, aids=None) -> None:
+    def collect(self, aids=None, *extra) -> list[dict]:
+        """Collect from the exchange; the submissions refused meanwhile (exchange.SafeCollect)."""
+        before = len(exchange.read_refusals(self.root))
         for aid in self._aids(aids):
-            self.nbgrader("collect", aid, "--update")
+            self.nbgrader("collect", aid, "--update", *extra)
+        return exchange.read_refusals(self.root)[before:]
 
     def autograde(self, aid: str = "*", student: str | None = None) -> subprocess.CompletedProcess:
         args = ["autograde", f"--CourseDirectory.assignment_id={aid}", "--force",
@@ -102,11 +106,13 @@ class Course:
                 "--Application.log_datefmt=%Y-%m-%dT%H:%M:%S"]
         if student:
             args.append(f"--CourseDirectory.student_id={student}")
+        aids = self.assignments() if aid == "*" else [aid]
+        quarantined = [(a, s, why) for a in aids for s, why in exchange.quarantine(self.root, a)]
         r = self.nbgrader(*args, check=False)
+        r.quarantined = quarantined
         # nbgrader goes on after a submission it cannot process (unreadable notebook, say) and
         # fails at the end: name those from the gradebook (never from log text, which student
         # code could imitate), and fail only if nothing else went wrong
-        aids = self.assignments() if aid == "*" else [aid]
         r.failed = [(a, s) for a in aids for s in self.ungraded(a) if student in (None, s)]
         if r.returncode != 0 and not r.failed:
             raise GradingError(f"`nbgrader autograde` failed ({r.returncode}):\n{r.stderr[-6000:]}")
@@ -165,25 +171,53 @@ class Course:
         self.nbgrader("export", f"--to={to}")
         return to
 
-    def import_lms(self, aid: str, source: str) -> None:
-        """Copy LMS downloads (a zip, or a folder of `<student>_<aid>.ipynb` files or of
-        `<student>/<aid>.ipynb`) into grader/downloaded/<aid>/archive and run zip_collect."""
+    def import_lms(self, aid: str, source: str) -> dict:
+        """LMS downloads (a zip, or a folder of `<student>_<aid>.ipynb` files or of
+        `<student>/<aid>.ipynb`) -> grader/submitted/ through nbgrader's zip_collect.
+
+        Each notebook is read and written again by the grader as a regular file: entries with
+        an absolute path or `..`, links, other files and names that give no student id are
+        skipped; a student named twice is skipped (and reported), the others go on.
+        Returns {"imported": [students], "skipped": [(entry, why)]}."""
         archive = self.path("grader", "downloaded", aid, "archive")
         shutil.rmtree(os.path.dirname(archive), ignore_errors=True)
         os.makedirs(archive)
-        if zipfile.is_zipfile(source):
-            shutil.copy(source, archive)
-        elif os.path.isdir(source):
-            for dirpath, _, files in os.walk(source):
-                for f in files:
-                    if not f.endswith(".ipynb") or ".ipynb_checkpoints" in dirpath:
-                        continue
-                    rel = os.path.relpath(dirpath, source)
-                    name = f if rel == "." else f"{rel.replace(os.sep, '-')}_{f}"
-                    shutil.copy(os.path.join(dirpath, f), os.path.join(archive, name))
-        else:
-            raise GradingError(f"{source} is neither a zip file nor a folder")
-        self.nbgrader("zip_collect", aid, "--force")
+        entries = list(_lms_entries(source))  # (name, bytes or None, why)
+        pattern = re.compile(settings.LMS_FILENAME)
+        found: dict = {}
+        skipped = []
+        for name, data, why in entries:
+            if why:
+                skipped.append((name, why))
+                continue
+            if "/" in name:  # <student>/<aid>.ipynb
+                student, file = name.split("/")
+                m = pattern.match(f"/{student}_{file}")
+            else:  # <student>_<aid>.ipynb
+                m = pattern.match("/" + name)
+            if not m or m.group("file_id") != aid + ".ipynb":
+                skipped.append((name, f"not named <student>_{aid}.ipynb or <student>/{aid}.ipynb"))
+                continue
+            found.setdefault(m.group("student_id"), []).append((name, data))
+        imported = []
+        for student, items in sorted(found.items()):
+            if len(items) > 1:
+                skipped.append((student, f"named by {len(items)} entries ({', '.join(n for n, _ in items)}): "
+                                          "which is the submission? none was taken"))
+                continue
+            try:
+                nbformat.reads(items[0][1].decode("utf-8"), as_version=nbformat.NO_CONVERT)
+            except Exception as e:  # noqa: BLE001 - any unreadable notebook
+                skipped.append((items[0][0], f"not a readable notebook ({type(e).__name__})"))
+                continue
+            fd = os.open(os.path.join(archive, f"{student}_{aid}.ipynb"),
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(items[0][1])
+            imported.append(student)
+        if imported:
+            self.nbgrader("zip_collect", aid, "--force")
+        return {"imported": imported, "skipped": skipped}
 
     # -- submissions without the exchange (tests, mutants) ---------------------------
     def put_submission(self, student: str, aid: str, nb, when: dt.datetime | None = None) -> str:
@@ -223,6 +257,57 @@ class Course:
     def feedback_html(self, student: str, aid: str) -> str:
         with open(self.path("grader", "feedback", student, aid, aid + ".html"), encoding="utf-8") as f:
             return f.read()
+
+
+LMS_MAX_BYTES = 50 * 1024 * 1024  # one notebook
+
+
+def _lms_entries(source: str):
+    """(relative name, content, None) for each candidate notebook of an LMS download, or
+    (name, None, why) for what is refused. Reads the zip itself: nothing is extracted."""
+    if zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as z:
+            for info in z.infolist():
+                name = info.filename
+                if info.is_dir():
+                    continue
+                parts = name.split("/")
+                if name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts) or len(parts) > 2:
+                    yield name, None, "a path outside the download (absolute, '..' or nested)"
+                    continue
+                if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                    yield name, None, "a symbolic link"
+                    continue
+                if not name.endswith(".ipynb"):
+                    yield name, None, "not a notebook"
+                    continue
+                if info.file_size > LMS_MAX_BYTES:
+                    yield name, None, f"larger than {LMS_MAX_BYTES >> 20} MB"
+                    continue
+                yield name, z.read(info), None
+    elif os.path.isdir(source):
+        for root, dirs, files in os.walk(source, followlinks=False):
+            dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints"]
+            for f in files:
+                path = os.path.join(root, f)
+                rel = os.path.relpath(path, source).replace(os.sep, "/")
+                st = os.lstat(path)
+                if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
+                    yield rel, None, "a link or not a regular file"
+                elif st.st_nlink > 1:
+                    yield rel, None, "a hard link"
+                elif not f.endswith(".ipynb"):
+                    continue
+                elif rel.count("/") > 1:
+                    yield rel, None, "nested deeper than <student>/<notebook>"
+                elif st.st_size > LMS_MAX_BYTES:
+                    yield rel, None, f"larger than {LMS_MAX_BYTES >> 20} MB"
+                else:
+                    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                    with os.fdopen(fd, "rb") as fh:
+                        yield rel, fh.read(), None
+    else:
+        raise GradingError(f"{source} is neither a zip file nor a folder")
 
 
 def _run_inprocess(cmd, cwd, env) -> subprocess.CompletedProcess:

@@ -5,6 +5,7 @@ import csv
 import os
 import subprocess
 import sys
+import warnings
 import zipfile
 
 import nbformat
@@ -120,7 +121,9 @@ def test_exchange_round_trip_and_export(tmp_path):
         # every test student is the same OS user here, so name them explicitly
         course.nbgrader(*_as_student(course, "submit", TINY), f"--CourseDirectory.student_id={name}",
                         cwd=home, env=env)
-    course.collect([TINY])
+    # every test student is the same system user here: the owner check must be switched off
+    # explicitly (test_exchange_refuses_impersonation_and_links shows it on)
+    assert course.collect([TINY], "--ExchangeCollect.check_owner=False") == []
     assert sorted(os.listdir(course.path("grader", "submitted"))) == ["alice", "bob"]
     course.autograde(TINY)
     course.feedback(TINY, release=True)
@@ -173,3 +176,102 @@ def test_an_unreadable_submission_does_not_stop_the_others(tmp_path):
     r = course.autograde(TINY)
     assert r.failed == [(TINY, "garbled")]
     assert course.scores(TINY)["fine"] == (3.0, 3.0)
+
+
+# -- attacks through the exchange and LMS downloads (grader/README.md, "Attacks") ----------------
+def _inbound(course, student, tmp_path, cells=None, owner=None):
+    """`student` submits (as this system user) through the exchange; returns the inbound folder."""
+    home, env = _student(course, student, tmp_path)
+    course.nbgrader(*_as_student(course, "fetch_assignment", TINY), cwd=home, env=env)
+    path = os.path.join(home, TINY, TINY + ".ipynb")
+    nbformat.write(mutation.build_submission(mutation.read(path), course.source_nb(TINY), cells or {}), path)
+    course.nbgrader(*_as_student(course, "submit", TINY), f"--CourseDirectory.student_id={student}",
+                    cwd=home, env=env)
+    inbound = os.path.join(course.exchange, settings.COURSE_ID, "inbound")
+    return [os.path.join(inbound, d) for d in os.listdir(inbound) if d.startswith(student + "+")][0]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand a folder to another system user")
+def test_exchange_refuses_impersonation_and_links(tmp_path):
+    """A submission is taken only from the system user it names (nobody, uid 65534, here);
+    one that holds a symbolic or hard link is refused whoever sends it."""
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    course = tiny_course(tmp_path / "c")
+    course.nbgrader("release_assignment", TINY, "--force")
+    own = _inbound(course, "nobody", tmp_path)
+    forged = _inbound(course, "alice", tmp_path)  # in alice's name, by someone else
+    linked = _inbound(course, "carol", tmp_path)
+    os.symlink(course.path("grader", "gradebook.db"), os.path.join(linked, "gradebook.db"))
+    hard = _inbound(course, "dave", tmp_path)
+    os.link(course.path("nbgrader_config.py"), os.path.join(hard, "config.py"))
+    for folder in (own, forged):
+        for root, dirs, files in os.walk(folder):
+            for name in [root] + [os.path.join(root, f) for f in files]:
+                os.chown(name, nobody.pw_uid, nobody.pw_gid)
+    for folder, user in ((linked, "carol"), (hard, "dave")):
+        os.chown(folder, nobody.pw_uid, nobody.pw_gid)  # owner mismatch too, but links come first
+    refused = {r["student"]: r["why"] for r in course.collect([TINY])}
+    assert sorted(os.listdir(course.path("grader", "submitted"))) == ["nobody"]
+    assert "owned by 'nobody', not by 'alice'" in refused["alice"]
+    assert "symbolic link" in refused["carol"] and "hard link" in refused["dave"]
+    course.autograde(TINY)
+    assert course.scores(TINY)["nobody"] == (3.0, 3.0)
+
+
+def test_a_submitted_link_is_quarantined_not_followed(tmp_path):
+    """A notebook in grader/submitted/ replaced by a link (to the instructor's source, which
+    holds the answers) is moved aside before grading; the others are graded."""
+    course = tiny_course(tmp_path / "c")
+    release, source = course.release_nb(TINY), course.source_nb(TINY)
+    course.put_submission("fine", TINY, mutation.build_submission(release, source, {}))
+    folder = course.put_submission("linker", TINY, mutation.build_submission(release, source, None))
+    os.remove(os.path.join(folder, TINY + ".ipynb"))
+    os.symlink(course.path("solutions", TINY, TINY + ".ipynb"), os.path.join(folder, TINY + ".ipynb"))
+    r = course.autograde(TINY)
+    assert [(s, "symbolic link" in why) for _, s, why in r.quarantined] == [("linker", True)]
+    assert "linker" not in course.scores(TINY) and course.scores(TINY)["fine"] == (3.0, 3.0)
+    assert os.path.isdir(course.path("grader", "quarantine", "linker"))
+
+
+def test_lms_zip_with_traversal_links_and_duplicate_names(tmp_path):
+    """Traversal and absolute names, links and files named for no student are skipped; a
+    student named twice is skipped and reported; everyone else is graded."""
+    course = tiny_course(tmp_path / "c")
+    release, source = course.release_nb(TINY), course.source_nb(TINY)
+    good = nbformat.writes(mutation.build_submission(release, source, {}))
+    zpath = tmp_path / "lms.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        z.writestr(f"carol_{TINY}.ipynb", good)
+        z.writestr(f"../../grader/gradebook.db", "overwritten?")
+        z.writestr(f"/tmp/evil_{TINY}.ipynb", good)
+        z.writestr(f"mallory_{TINY}.ipynb", good)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns about the duplicate name: the attack
+            z.writestr(f"mallory_{TINY}.ipynb", good.replace("** 2", "* 2"))
+        z.writestr(f"x' for student 'carol'\n_{TINY}.ipynb", good)  # a log line as a name
+        link = zipfile.ZipInfo(f"eve_{TINY}.ipynb")
+        link.external_attr = (0o120777 << 16)
+        z.writestr(link, course.path("solutions", TINY, TINY + ".ipynb"))
+    before = os.path.getsize(course.path("grader", "gradebook.db"))
+    report = course.import_lms(TINY, str(zpath))
+    assert report["imported"] == ["carol"], report
+    why = dict(report["skipped"])
+    assert "mallory" in why and "none was taken" in why["mallory"]
+    assert any("outside" in w for n, w in report["skipped"] if "gradebook" in n)
+    assert any("link" in w for n, w in report["skipped"] if n.startswith("eve"))
+    course.autograde(TINY)
+    assert course.scores(TINY) == {"carol": (3.0, 3.0)}
+    assert os.path.getsize(course.path("grader", "gradebook.db")) >= before
+    assert not os.path.exists(tmp_path / "evil_" f"{TINY}.ipynb")
+
+
+def test_lms_folder_with_links_is_read_without_following_them(tmp_path):
+    course = tiny_course(tmp_path / "c")
+    release, source = course.release_nb(TINY), course.source_nb(TINY)
+    folder = tmp_path / "lms"
+    folder.mkdir()
+    nbformat.write(mutation.build_submission(release, source, {}), str(folder / f"fred_{TINY}.ipynb"))
+    os.symlink(course.path("solutions", TINY, TINY + ".ipynb"), folder / f"gina_{TINY}.ipynb")
+    report = course.import_lms(TINY, str(folder))
+    assert report["imported"] == ["fred"] and "gina" in report["skipped"][0][0]
