@@ -85,37 +85,59 @@ def run(course: workflow.Course, args) -> int:
     elif cmd == "release":
         course.release(args.aids)
     elif cmd == "collect":
-        course.collect(args.aids)
+        _report_refused(course.collect(args.aids))
     elif cmd == "autograde":
-        _timed(course.autograde, args.aid, args.student)
+        _timed(course, args.aid, args.student)
     elif cmd == "feedback":
         course.feedback(args.aid, release=args.release)
+        print(f"feedback written to {course.path('grader', 'feedback')}"
+              + (" and released to the exchange" if args.release else ""))
     elif cmd == "export":
-        print(course.export(args.to))
+        print(f"grades written to {course.export(args.to)}")
     elif cmd == "grade":
         aids = course._aids(args.aids)
-        course.collect(aids)
-        for aid in aids:
-            _timed(course.autograde, aid)
+        _report_refused(course.collect(aids))
+        graded = [aid for aid in aids if course.submitted(aid)]
+        for aid in sorted(set(aids) - set(graded)):
+            print(f"{aid}: no submissions to grade")
+        for aid in graded:
+            _timed(course, aid)
             course.feedback(aid)
-        print(course.export())
+        print(f"grades written to {course.export()}")
     elif cmd == "grade-lms":
-        course.import_lms(args.aid, args.path)
-        _timed(course.autograde, args.aid)
-        course.feedback(args.aid)
-        print(course.export())
+        report = course.import_lms(args.aid, args.path)
+        print(f"imported {len(report['imported'])} submissions of {args.aid}")
+        for name, why in report["skipped"]:
+            print(f"SKIPPED {name!r}: {why}", file=sys.stderr)
+        if report["imported"]:
+            _timed(course, args.aid)
+            course.feedback(args.aid)
+        print(f"grades written to {course.export()}")
     elif cmd == "mutants":
         return mutants(args.aids)
     return 0
 
 
-def _timed(fn, *args):
+def _timed(course, aid, student=None):
+    """Autograde and say what happened: graded, mean score, quarantined, ungraded."""
     t = time.perf_counter()
-    r = fn(*args)
-    print(f"autograded in {time.perf_counter() - t:.1f} s")
-    for aid, student in getattr(r, "failed", []):
-        print(f"WARNING: could not grade {student}'s {aid} (see the log above); "
-              "it has no score", file=sys.stderr)
+    r = course.autograde(aid, student)
+    for a, who, why in getattr(r, "quarantined", []):
+        print(f"QUARANTINED {who}'s {a} (not graded): {why}", file=sys.stderr)
+    for a in ([aid] if aid != "*" else course.assignments()):
+        scores = [v for k, v in course.scores(a).items() if student in (None, k) and v[0] is not None] \
+            if course.submitted(a) else []
+        if scores:
+            mean = sum(s for s, _ in scores) / len(scores)
+            print(f"{a}: graded {len(scores)} submissions in {time.perf_counter() - t:.1f} s, "
+                  f"mean score {mean:.2f} of {scores[0][1]:g}")
+    for a, who in getattr(r, "failed", []):
+        print(f"WARNING: could not grade {who}'s {a} (see the log above); it has no score", file=sys.stderr)
+
+
+def _report_refused(refused):
+    for r in refused:
+        print(f"REFUSED {r['student']}'s {r['assignment']}: {r['why']}", file=sys.stderr)
 
 
 def mutants(aids) -> int:

@@ -118,13 +118,17 @@ class Course:
             raise GradingError(f"`nbgrader autograde` failed ({r.returncode}):\n{r.stderr[-6000:]}")
         return r
 
+    def submitted(self, aid: str) -> list[str]:
+        """Students with a submission of `aid` in grader/submitted/."""
+        folder = self.path("grader", "submitted")
+        return sorted(s for s in os.listdir(folder) if os.path.isdir(os.path.join(folder, s, aid))) \
+            if os.path.isdir(folder) else []
+
     def ungraded(self, aid: str) -> list[str]:
         """Students with a submission of `aid` that has no autograded result: no autograded
         notebook, or a test without a score in the gradebook."""
         from nbgrader.api import Gradebook, MissingEntry
-        folder = self.path("grader", "submitted")
-        students = sorted(s for s in os.listdir(folder) if os.path.isdir(os.path.join(folder, s, aid))) \
-            if os.path.isdir(folder) else []
+        students = self.submitted(aid)
         out = []
         with Gradebook(self.db_url()) as gb:
             for s in students:
