@@ -328,12 +328,14 @@ def run_job(section, case, repeats):
      "steps": lambda: bench_steps(repeats, torch is not None, case)}[section]()
 
 
-def run_all(flags, env=None):
+def run_all(flags, env=None, sections=None):
     """Every case in a fresh process: numpy's speed depends on what the process did before (glibc's
     malloc adapts its thresholds to the blocks freed so far, which changes how many fresh, page-faulting
     pages the next large arrays get), so one process for everything makes results depend on their order."""
     last = None
     for section, case in jobs():
+        if sections and section not in sections:
+            continue
         if section != last:
             heading = SECTIONS[section]
             if section == "steps":
@@ -356,6 +358,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--wall", action="store_true", help="time wall-clock instead of this process's CPU time")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts to run (default 1,2)")
+    parser.add_argument("--sections", help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
     parser.add_argument("--no-rerun", action="store_true",
                         help="do not rerun without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE")
     parser.add_argument("--job", choices=sorted(SECTIONS) + ["peak"], help=argparse.SUPPRESS)  # one case, in a child process
@@ -378,7 +381,7 @@ def main(argv=None):
               f"medians of up to {repeats} interleaved repeats; every case in a fresh process")
         env["BENCH_PEAK"] = repr(measure_peak(env))
         print(f"numpy float32 square-GEMM peak, {threads} thread(s): {float(env['BENCH_PEAK']):.1f} GFLOP/s")
-        run_all(flags, env)
+        run_all(flags, env, args.sections.split(",") if args.sections else None)
 
     coretype_vars = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
     if not args.no_rerun and any(v in os.environ for v in coretype_vars):
@@ -386,7 +389,8 @@ def main(argv=None):
         print("Again without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (OpenBLAS picks its own kernel):\n")
         sys.stdout.flush()
         env = {k: v for k, v in os.environ.items() if k not in coretype_vars}
-        subprocess.run([sys.executable, __file__, "--no-rerun", "--threads", args.threads] + flags, env=env, check=True)
+        subprocess.run([sys.executable, __file__, "--no-rerun", "--threads", args.threads]
+                       + (["--sections", args.sections] if args.sections else []) + flags, env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -64,11 +64,11 @@ class Conv(Layer):
             raise ValueError(f"{self.name}: {e} (bottom shape {tuple(bottom_shape)})") from None
 
     def forward(self, bottom):
-        x = param_dtype(self._check_float(bottom), self.params["weight"])
+        x = param_dtype(self._check_float(bottom), self.params["weight"])  # (N, C, H, W)
+        W = self.params["weight"].data.reshape(self.num_output, -1)         # (F, C*k*k)
+        b = self.params["bias"].data.reshape(-1, 1)                          # (F, 1)
         top = np.empty(self.top_shape(x.shape), dtype=x.dtype)
-        W = self.params["weight"].data.reshape(self.num_output, -1)  # (F, C*k*k)
-        b = self.params["bias"].data.reshape(-1, 1)
-        for images, cols in self.col_buffer.im2col(x):  # a chunk of the batch: cols (C*k*k, n*H'*W')
+        for images, cols in self.col_buffer.im2col(x):  # cols = im2col(x), one chunk of images at a time
             top[images] = self.col_buffer.to_image(W @ cols + b)
         self.bottom = x
         return top
@@ -78,14 +78,15 @@ class Conv(Layer):
         needs no gradient, e.g. the input images, skips the dx GEMM and col2im)."""
         x = self._need_forward(self.bottom)
         top_diff = self._check_top_diff(top_diff, self.top_shape(x.shape))
-        W = self.params["weight"].data.reshape(self.num_output, -1)
+        weight, bias = self.params["weight"], self.params["bias"]
+        W = weight.data.reshape(self.num_output, -1)
         dW = np.zeros_like(W)
         dx = np.empty_like(x) if propagate_down else None
-        for images, cols in self.col_buffer.kept():  # the forward's chunks and cols
-            dy = self.col_buffer.to_cols(top_diff[images], W.dtype)  # (F, n*H'*W'), columns as in cols
-            dW += dy @ cols.T
+        for images, cols in self.col_buffer.kept():  # the forward's cols
+            dy = self.col_buffer.to_cols(top_diff[images], W.dtype)  # dE/dtop as (F, n*H'*W'), ordered as cols
+            dW += dy @ cols.T  # a sum over every pixel the kernel visited
             if propagate_down:
-                dx[images] = self.col_buffer.col2im(W.T @ dy, x[images].shape)
-        self.params["weight"].diff += dW.reshape(self.params["weight"].shape)
-        self.params["bias"].diff += top_diff.sum(axis=(0, 2, 3))
+                dx[images] = self.col_buffer.col2im(W.T @ dy)  # a sum over every top pixel that used x
+        weight.diff += dW.reshape(weight.shape)
+        bias.diff += top_diff.sum(axis=(0, 2, 3))
         return dx

@@ -83,17 +83,17 @@ class ColBuffer:
     def __init__(self, kernel_size, stride=1, pad=0):
         self.kernel_size, self.stride, self.pad = kernel_size, stride, pad
         self.chunks = None  # [(images, cols)] of the last forward
-        self._top_hw = None
+        self._sizes = None  # (C, H, W, H', W') of the last forward
         self._workspace = None
 
     def im2col(self, x):
         """[(images, cols)]: chunks ``x[images]`` of the batch and their cols (C*k*k, H'*W'*n), kept."""
         k, s, p = self.kernel_size, self.stride, self.pad
-        n, c, _, _, ho, wo = _sizes(x.shape, k, s, p)
+        n, c, h, w, ho, wo = _sizes(x.shape, k, s, p)
         per_image = c * k * k * ho * wo
         step = max(1, self.max_cols // per_image)
         ws = self._buffer(per_image * n, x.dtype)
-        self._top_hw = ho, wo
+        self._sizes = c, h, w, ho, wo
         self.chunks = [(slice(i, min(i + step, n)),
                         im2col(x[i:i + step], k, s, p, batch_last=True, out=ws[i * per_image:]))
                        for i in range(0, n, step)]
@@ -107,15 +107,17 @@ class ColBuffer:
 
     def to_image(self, y):
         """(F, H'*W'*n) with columns ordered as the cols -> a view (n, F, H', W')."""
-        ho, wo = self._top_hw
+        ho, wo = self._sizes[3:]
         return y.reshape(y.shape[0], ho, wo, -1).transpose(3, 0, 1, 2)
 
     def to_cols(self, top_diff, dtype):
         """(n, F, H', W') -> (F, H'*W'*n) with columns ordered as the cols, in ``dtype`` (one copy)."""
         return top_diff.transpose(1, 2, 3, 0).astype(dtype, order="C").reshape(top_diff.shape[1], -1)
 
-    def col2im(self, dcols, x_shape):
-        """Adjoint of the chunk's im2col: (C*k*k, H'*W'*n) -> (n, C, H, W)."""
+    def col2im(self, dcols):
+        """Adjoint of a chunk's im2col: (C*k*k, H'*W'*n) -> (n, C, H, W)."""
+        c, h, w, ho, wo = self._sizes
+        x_shape = (dcols.shape[1] // (ho * wo), c, h, w)
         return col2im(dcols, x_shape, self.kernel_size, self.stride, self.pad, batch_last=True)
 
     def _buffer(self, size, dtype):

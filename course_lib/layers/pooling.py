@@ -72,7 +72,8 @@ class MaxPool(_Pool):
         if not propagate_down:
             return None
         bottom_shape, padded_shape = self._shapes
-        return crop(add_at(padded_shape, winner, top_diff), bottom_shape, self.pad)  # dx[winner] += dy
+        dxp = add_at(padded_shape, winner, top_diff)  # dE/dx = dE/dy at the winner, 0 elsewhere; overlaps add
+        return crop(dxp, bottom_shape, self.pad)
 
 
 class AvePool(_Pool):
@@ -89,8 +90,9 @@ class AvePool(_Pool):
 
     def forward(self, bottom):
         xp, top_hw = self._pad(bottom, 0.0)
-        self.size = window_size(self._shapes[0], self.kernel_size, self.stride, self.pad, top_hw).astype(xp.dtype)
-        return window_sum(xp, self.kernel_size, self.stride, top_hw) / self.size
+        k, s = self.kernel_size, self.stride
+        self.size = window_size(self._shapes[0], k, s, self.pad, top_hw).astype(xp.dtype)
+        return window_sum(xp, k, s, top_hw) / self.size
 
     def backward(self, top_diff, propagate_down=True):
         size = self._need_forward(self.size)
@@ -98,4 +100,5 @@ class AvePool(_Pool):
         top_diff = self._check_top_diff(top_diff, bottom_shape[:2] + size.shape)
         if not propagate_down:
             return None
-        return crop(spread(top_diff / size, self.kernel_size, self.stride, padded_shape), bottom_shape, self.pad)
+        dxp = spread(top_diff / size, self.kernel_size, self.stride, padded_shape)  # every input of the window
+        return crop(dxp, bottom_shape, self.pad)
