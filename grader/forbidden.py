@@ -70,6 +70,17 @@ def build(aid: str, dest: str, forbidden: dict | None = None) -> str:
     src = package_dir()
     final = os.path.join(dest, "course_lib")
     tmp = final + ".part"
+    try:
+        _copy_stripped(src, tmp, targets, aid)
+    except BaseException:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    os.rename(tmp, final)
+    return final
+
+
+def _copy_stripped(src: str, tmp: str, targets: dict, aid: str) -> None:
     for root, dirs, files in os.walk(src):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
         rel = os.path.relpath(root, src)
@@ -89,5 +100,3 @@ def build(aid: str, dest: str, forbidden: dict | None = None) -> str:
                 f.write(text)
     if targets:
         raise ValueError(f"settings.FORBIDDEN[{aid!r}]: no module {', '.join(sorted(targets))} in course_lib")
-    os.rename(tmp, final)
-    return final

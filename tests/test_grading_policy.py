@@ -286,3 +286,10 @@ def test_without_bubblewrap_grading_refuses(monkeypatch):
         assert sandbox.enabled() is False
     finally:
         sandbox.probe.cache_clear()
+
+
+def test_the_readme_table_lists_every_sample():
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "grader", "README.md"), encoding="utf-8").read()
+    table = readme.split("## Attacks")[1].split("### What this design")[0]
+    missing = [name for name in sample_submissions() if f"`{name}`" not in table]
+    assert missing == []

@@ -1,4 +1,4 @@
-"""halve ignores the interrupt and spins forever, so the kernel must be restarted; square is right: 1 of 3."""
+"""halve ignores the interrupt and spins forever, so the worker is killed after the grace period; square is right: 1 of 3."""
 # %% halve
 def halve(x):
     import signal

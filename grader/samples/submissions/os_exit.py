@@ -1,4 +1,4 @@
-"""square kills its kernel with os._exit when called; halve is right: 2 of 3."""
+"""square kills its worker with os._exit when a test calls it; halve is right: 2 of 3."""
 # %% square
 import os
 

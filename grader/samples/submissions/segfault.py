@@ -1,5 +1,5 @@
-"""The square cell defines a right square, then segfaults the kernel (so square is never
-defined after the restart); halve is right: 2 of 3."""
+"""The square cell defines a right square, then segfaults the worker (so the cell is not
+replayed and square never exists for the tests); halve is right: 2 of 3."""
 # %% square
 import ctypes
 
