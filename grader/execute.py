@@ -51,11 +51,19 @@ def plan(cells, exports: set) -> list[str]:
 
 
 def release_exports(release_nb) -> set:
-    out = set()
+    """The names tests see from student code: what the released solution cells define with
+    def, class or assignment; never an imported module, a builtin, or a name the instructor's
+    other cells define (tests keep the trusted np, check_layer, ...)."""
+    import builtins
+    out, trusted = set(), set(dir(builtins))
     for cell in release_nb.cells:
-        if cell.cell_type == "code" and utils.is_solution(cell):
-            out |= runner.defined_names(cell.source)
-    return out
+        if cell.cell_type != "code":
+            continue
+        if utils.is_solution(cell):
+            out |= runner.defined_names(cell.source, imports=False)
+        elif not is_test(cell):
+            trusted |= runner.defined_names(cell.source)
+    return out - trusted
 
 
 class SplitExecute(NbGraderPreprocessor):

@@ -44,8 +44,8 @@ def error_output(ename: str, evalue: str, traceback=None) -> NotebookNode:
                         traceback=list(traceback or [f"{ename}: {evalue}"]))
 
 
-def defined_names(source: str) -> set:
-    """Top-level names a cell defines (def, class, assignment, import)."""
+def defined_names(source: str, imports: bool = True) -> set:
+    """Top-level names a cell defines (def, class, assignment; import too unless imports=False)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -58,7 +58,7 @@ def defined_names(source: str) -> set:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 out.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif imports and isinstance(node, (ast.Import, ast.ImportFrom)):
             out.update((a.asname or a.name).split(".")[0] for a in node.names)
     return out
 
@@ -159,10 +159,17 @@ class Session:
                    OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", NBGRADER_EXECUTION="autograde")
         cwd = os.path.join(self.job, "tester")
         os.makedirs(cwd, exist_ok=True)
+        memory = 2 * self.limits.memory_mb * 1024 * 1024  # data from student code cannot swamp the host
+
+        def cap():
+            import resource
+            os.setsid()
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
         proc = subprocess.Popen([sys.executable, "-m", "grader.tester", str(t_hub.fileno()), str(t_end.fileno())],
                                 pass_fds=(t_hub.fileno(), t_end.fileno()), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd,
-                                start_new_session=True)
+                                preexec_fn=cap)
         t_hub.close()
         t_end.close()
         self.tester = Process(proc, wire.Channel(hub_end))

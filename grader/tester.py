@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import ast
 import linecache
+import os
+import shutil
 import socket
 import sys
+import tempfile
 import traceback
 import warnings
 
@@ -101,6 +104,10 @@ class Tester:
         self.cells.update(header.get("cells", []))
         if header.get("test"):
             self.refresh(header.get("exports", []))
+        # a test's files (fixtures student code reads) live in a folder of its own, removed
+        # after it: the next test's worker cannot read an earlier test's hidden inputs
+        shared = os.environ.get("TMPDIR") or tempfile.gettempdir()
+        tempfile.tempdir = tempfile.mkdtemp(prefix="test-", dir=shared) if header.get("test") else shared
         filename = f"<test {label}>"
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         out, err = Capture(), Capture()
@@ -119,6 +126,9 @@ class Tester:
             result = self.failure(e)
         finally:
             sys.stdout, sys.stderr = old
+            if header.get("test"):
+                shutil.rmtree(tempfile.tempdir, ignore_errors=True)
+            tempfile.tempdir = shared
         result.update(stdout=out.getvalue(), stderr=err.getvalue(), worker_dead=self.link.dead)
         return result
 
