@@ -28,6 +28,14 @@ def _takes_propagate_down(fn):
     return any(p.name == "propagate_down" or p.kind is p.VAR_KEYWORD for p in params)
 
 
+def _as_top_shape(setup):
+    @functools.wraps(setup)
+    def top_shape(self, bottom_shape):
+        return setup(self, bottom_shape)
+    top_shape._old_setup = True
+    return top_shape
+
+
 def _with_propagate_down(backward):
     @functools.wraps(backward)  # inspect.getsource still shows the subclass's own code
     def backward_with_flag(self, *args, propagate_down=True, **kwargs):
@@ -61,7 +69,33 @@ class Blob:
         return f"Blob(shape={self.data.shape}, dtype={self.data.dtype}{mults})"
 
 
-class Layer:
+class _OldForms:
+    """Keeps layers written against the contract's old forms working (students' notebooks subclass
+    Layer), so that :class:`Layer` itself shows only the contract:
+
+    - ``setup`` is the old name of ``top_shape``: calling it calls ``top_shape``, and a subclass that
+      defines only ``setup`` gets it as its ``top_shape`` too;
+    - a subclass's ``backward(self, top_diff)`` without ``propagate_down`` is adapted once, when the
+      class is created: it still computes dE/dbottom, and None is returned when nobody wants it.
+    """
+
+    def setup(self, bottom_shape):
+        for klass in type(self).__mro__:  # the nearest real top_shape (not a subclass's setup under that name)
+            top_shape = klass.__dict__.get("top_shape")
+            if top_shape is not None and not getattr(top_shape, "_old_setup", False):
+                return top_shape(self, bottom_shape)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        setup = cls.__dict__.get("setup")
+        if callable(setup) and "top_shape" not in cls.__dict__:
+            cls.top_shape = _as_top_shape(setup)
+        fn = cls.__dict__.get("backward")
+        if callable(fn) and not _takes_propagate_down(fn):
+            cls.backward = _with_propagate_down(fn)
+
+
+class Layer(_OldForms):
     """Base class: subclasses implement ``top_shape``, ``forward`` and ``backward``.
 
     - ``top_shape(bottom_shape)`` checks the bottom's shape and returns the top's shape
@@ -77,14 +111,6 @@ class Layer:
 
     # -- the contract -----------------------------------------------------
     def top_shape(self, bottom_shape):
-        if type(self).setup is not Layer.setup:  # a subclass written against the old name
-            return self.setup(bottom_shape)
-        return tuple(bottom_shape)
-
-    def setup(self, bottom_shape):
-        """The old name of :meth:`top_shape`, kept for notebooks that call or override it."""
-        if type(self).top_shape is not Layer.top_shape:
-            return self.top_shape(bottom_shape)
         return tuple(bottom_shape)
 
     def forward(self, bottom):
@@ -92,14 +118,6 @@ class Layer:
 
     def backward(self, top_diff, propagate_down=True):
         raise NotImplementedError
-
-    def __init_subclass__(cls, **kwargs):
-        # A subclass whose backward takes only top_diff (the exercises' form) still fits the
-        # contract: it computes dE/dbottom anyway, and None is returned when nobody wants it.
-        super().__init_subclass__(**kwargs)
-        fn = cls.__dict__.get("backward")
-        if fn is not None and callable(fn) and not _takes_propagate_down(fn):
-            cls.backward = _with_propagate_down(fn)
 
     # -- helpers shared by all layers ---------------------------------------
     def zero_diff(self):
