@@ -44,6 +44,8 @@ class SGDSolver:
         self.iter = 0
         self.epoch = 0
         self._perm, self._cursor = None, 0
+        self._tuner = None  # course_lib.threads.ThreadTuner, made by the first train(threads="auto")
+        self.threads_used = None
         self.history = {"iter": [], "loss": [], "lr": [],
                         "eval_iter": [], "epoch": [], "train_acc": [], "val_acc": [], "val_loss": []}
 
@@ -100,7 +102,9 @@ class SGDSolver:
         if iterations is None:
             iterations = per_epoch * (1 if epochs is None else epochs)
         eval_every = eval_every or per_epoch
-        tuner = ThreadTuner() if threads == "auto" else None
+        if threads == "auto" and self._tuner is None:
+            self._tuner = ThreadTuner()
+        tuner = self._tuner if threads == "auto" else None
         bar = tqdm(range(iterations), desc="train", unit="it", disable=not progress, leave=True)
         try:
             for i in bar:
@@ -112,7 +116,7 @@ class SGDSolver:
                 if (i + 1) % eval_every == 0 or i == iterations - 1:
                     self._evaluate(X, y, val, train_eval_size)
         finally:
-            self.threads_used = tuner.threads if tuner else None
+            self.threads_used = tuner.choice if tuner else None
             if tuner:
                 tuner.restore()
             bar.close()

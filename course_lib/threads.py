@@ -29,11 +29,13 @@ def cores():
 
 class ThreadTuner:
     """Wraps training steps: ``tuner.run(step)`` calls ``step()`` under the thread count being tried
-    or chosen. Steps shorter than ``min_seconds`` are left alone (threads cannot pay for themselves)."""
+    or chosen. Steps shorter than ``min_seconds`` are left alone (threads cannot pay for themselves).
+    A solver keeps one tuner, so a choice outlives one ``train`` call."""
 
     def __init__(self, trials=2, recheck=500, min_seconds=0.01):
         self.trials, self.recheck, self.min_seconds = trials, recheck, min_seconds
-        self.threads = None  # the count in use; None: the BLAS's own setting
+        self.threads = None  # the limit in force now; None: the BLAS's own setting
+        self.choice = None  # the faster count, once measured
         self.timings = {}  # {threads: [seconds]} of the current round of trials
         self._controller, self.candidates = None, []
         explicit = any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"))
@@ -55,27 +57,29 @@ class ThreadTuner:
             if time.perf_counter() - t0 < self.min_seconds:
                 self.candidates = []
             return out
-        trying = self._next_to_try()
-        if trying is not None:
-            self._set(trying)
+        trying = None if self.choice is not None else \
+            min(self.candidates, key=lambda n: len(self.timings.get(n, [])))  # alternate
+        self._set(self.choice if trying is None else trying)
         t0 = time.perf_counter()
         out = step()
         seconds = time.perf_counter() - t0
         if trying is None:
             self._since_choice += 1
-            if self._since_choice >= self.recheck:
-                self.timings, self._since_choice = {}, 0  # the machine's load changes: measure again
+            if self._since_choice >= self.recheck:  # the machine's load changes: measure again
+                self.choice, self.timings, self._since_choice = None, {}, 0
         else:
             self.timings.setdefault(trying, []).append(seconds)
-            if self._next_to_try() is None:
-                self._set(min(self.timings, key=lambda n: sorted(self.timings[n])[len(self.timings[n]) // 2]))
+            self._decide()
         return out
 
-    def _next_to_try(self):
-        """The count to time next (alternating), or None once every candidate has ``trials`` timings."""
-        if all(len(self.timings.get(n, [])) >= self.trials for n in self.candidates) and self.timings:
-            return None
-        return min(self.candidates, key=lambda n: len(self.timings.get(n, [])))
+    def _decide(self):
+        best = {n: min(t) for n, t in self.timings.items()}
+        if len(best) < len(self.candidates):
+            return
+        done = all(len(t) >= self.trials for t in self.timings.values())
+        clear = max(best.values()) > 2 * min(best.values())  # no need to try a much slower count again
+        if done or clear:
+            self.choice = min(self.timings, key=lambda n: sorted(self.timings[n])[len(self.timings[n]) // 2])
 
     def _set(self, n):
         if n != self.threads:
@@ -84,7 +88,7 @@ class ThreadTuner:
             self.threads = n
 
     def restore(self):
-        """Give the BLAS back its own thread count."""
+        """Give the BLAS back its own thread count (the choice is kept for the next ``run``)."""
         if self._limit is not None:
             self._limit.restore_original_limits()
         self._limit, self.threads = None, None

@@ -255,13 +255,32 @@ def test_thread_tuner_keeps_the_faster_count_and_restores_the_blas_setting():
     tuner = threads.ThreadTuner(trials=2, recheck=3)
     fast = tuner.candidates[-1]
 
-    def step():  # pretend that every core is faster
-        time.sleep(0.012 if tuner.threads == fast else 0.03)
+    def step():  # pretend that every core is 1.5x faster
+        time.sleep(0.02 if tuner.threads == fast else 0.03)
         return tuner.threads
 
-    seen = [tuner.run(step) for _ in range(8)]  # warm-up; trials 1, all, 1, all; the choice for 3 steps
-    assert seen[1:] == [1, fast, 1, fast, fast, fast, fast] and tuner.threads == fast
-    assert tuner.timings == {}  # after `recheck` steps it measures again
+    seen = [tuner.run(step) for _ in range(5)]  # warm-up; trials 1, all, 1, all
+    assert tuner.choice == fast
+    seen += [tuner.run(step) for _ in range(3)]  # the choice for `recheck` steps, then it measures again
+    assert seen[1:] == [1, fast, 1, fast, fast, fast, fast]
+    assert tuner.choice is None and tuner.timings == {}
     assert tuner.run(step) == 1
     tuner.restore()
     assert tuner.threads is None
+
+
+def test_thread_tuner_stops_trying_a_much_slower_count():
+    import time
+
+    from course_lib import threads
+    tuner = threads.ThreadTuner(trials=3)
+    if not tuner.candidates:
+        pytest.skip("needs threadpoolctl and more than one core")
+
+    def step():  # every core much slower, as on a machine busy with other jobs
+        time.sleep(0.011 if tuner.threads == 1 else 0.05)
+        return tuner.threads
+
+    seen = [tuner.run(step) for _ in range(5)]  # warm-up, 1, all (5x slower): decided
+    assert seen[1:] == [1, tuner.candidates[-1], 1, 1] and tuner.choice == 1
+    tuner.restore()
