@@ -86,9 +86,9 @@ class SplitExecute(NbGraderPreprocessor):
         finally:
             session.close()
         stats = session.stats
-        self.log.info("graded %s in %.2f s (worker start %.2f s x%d, tester start %.2f s)",
-                      resources["nbgrader"]["notebook"], time.monotonic() - t0, stats["worker_start"],
-                      stats["worker_starts"], stats["tester_start"])
+        self.log.info("graded %s in %.2f s (%d workers started, %.2f s in new workers and replays, "
+                      "tester start %.2f s)", resources["nbgrader"]["notebook"], time.monotonic() - t0,
+                      stats["worker_starts"], stats.get("restart", 0.0), stats["tester_start"])
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.execution_count = None

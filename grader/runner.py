@@ -322,6 +322,7 @@ class Session:
             if self.remaining() <= 0:
                 self.broken = "budget"
                 return False
+            t0 = time.monotonic()
             t_end = self._start_worker()
             self.tester.channel.send({"op": "worker"})
             socket.send_fds(self.tester.channel.sock, [b"w"], [t_end.fileno()])
@@ -336,6 +337,7 @@ class Session:
                 if outs or not self.worker.alive():
                     bad = index
                     break
+            self.stats["restart"] = self.stats.get("restart", 0.0) + time.monotonic() - t0
             if bad is None:
                 return True
             self.replay.remove(bad)

@@ -249,7 +249,7 @@ def pack(header: dict, buffers: list) -> bytes:
 def unpack(frame: bytes, head_len: int):
     try:
         header = json.loads(frame[:head_len])
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise WireError("malformed header") from e
     if not isinstance(header, dict):
         raise WireError("malformed header")
