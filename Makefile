@@ -48,8 +48,8 @@ release: $(STAMP)        ## exercises/ from solutions/, then release to the exch
 collect: $(STAMP)
 	$(GRADE) collect $(AID)
 
-grade: $(STAMP)          ## collect + autograde + feedback + grader/work/grades.csv
-	$(GRADE) grade $(AID)
+grade: $(STAMP)          ## collect + autograde + feedback + grader/work/grades.csv (WORKERS=2: in parallel)
+	$(GRADE) grade $(AID) $(if $(WORKERS),--workers $(WORKERS))
 
 feedback: $(STAMP)       ## feedback HTML without hidden tests, released to the exchange
 	$(GRADE) feedback $(AID) --release

@@ -32,8 +32,18 @@ def parse(argv=None):
     p = argparse.ArgumentParser(prog="python -m grader", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("generate", "release", "collect", "grade", "mutants"):
+    gen = sub.add_parser("generate")
+    gen.add_argument("aids", nargs="*")
+    gen.add_argument("--force", action="store_true",
+                     help="overwrite exercises/<aid> even where it holds uncommitted changes")
+    for name in ("release", "collect", "mutants"):
         sub.add_parser(name).add_argument("aids", nargs="*")
+    g = sub.add_parser("grade")
+    g.add_argument("aids", nargs="*")
+    g.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS") or 1),
+                   help="parallel autograders on this machine (a Dask LocalCluster)")
+    g.add_argument("--scheduler", help="a Dask scheduler's address: grade on its workers")
+    g.add_argument("--force", action="store_true", help="grade again what is graded already")
     a = sub.add_parser("autograde")
     a.add_argument("aid", nargs="?", default="*")
     a.add_argument("--student")
@@ -81,29 +91,43 @@ def run(course: workflow.Course, args) -> int:
         print(f"{len(files)} files copied to {args.dest} (no solutions/, grader/ or hidden tests)")
         return 0
     if cmd == "generate":
-        course.generate(args.aids)
+        done = course.generate(args.aids, force=args.force)
+        print(f"generated {len(done)} assignments into {course.path('exercises')} (commit them)")
     elif cmd == "release":
-        course.release(args.aids)
+        done = course.release(args.aids)
+        print(f"released {len(done)} assignments to {os.path.join(course.exchange_root(), settings.COURSE_ID)} "
+              f"({', '.join(done)}); students fetch them from the Assignment List or with "
+              f"`nbgrader fetch_assignment <aid>`")
+        for aid in course.stale_exercises(done):
+            print(f"note: exercises/{aid} differs from what was released (left untouched: students may "
+                  f"work there); `python -m grader generate {aid}` updates it, and refuses while it "
+                  "holds uncommitted changes", file=sys.stderr)
     elif cmd == "collect":
         _report_refused(course.collect(args.aids))
+        for aid, n in course.collected.items():
+            print(f"{aid}: collected {n} submissions ({len(course.submitted(aid))} in grader/submitted/)")
     elif cmd == "autograde":
         _timed(course, args.aid, args.student)
     elif cmd == "feedback":
-        course.feedback(args.aid, release=args.release)
-        print(f"feedback written to {course.path('grader', 'feedback')}"
-              + (" and released to the exchange" if args.release else ""))
+        students = course.feedback(args.aid, release=args.release)
+        print(f"feedback for {len(students)} students at {course.path('grader', 'feedback')}"
+              + (f", released to {course.exchange_root()} (students fetch it from the Assignment List "
+                 "or with `nbgrader fetch_feedback <aid>`)" if args.release else ""))
     elif cmd == "export":
         print(f"grades written to {course.export(args.to)}")
     elif cmd == "grade":
+        from . import parallel
         aids = course._aids(args.aids)
         _report_refused(course.collect(aids))
         graded = [aid for aid in aids if course.submitted(aid)]
         for aid in sorted(set(aids) - set(graded)):
             print(f"{aid}: no submissions to grade")
-        for aid in graded:
-            _timed(course, aid)
-            course.feedback(aid)
+        if graded:
+            report = parallel.grade(course, graded, workers=args.workers, scheduler=args.scheduler,
+                                    force=args.force)
+            _print_report(course, graded, report)
         print(f"grades written to {course.export()}")
+        return 1 if graded and report["failed"] else 0
     elif cmd == "grade-lms":
         report = course.import_lms(args.aid, args.path)
         print(f"imported {len(report['imported'])} submissions of {args.aid}")
@@ -133,6 +157,24 @@ def _timed(course, aid, student=None):
                   f"mean score {mean:.2f} of {scores[0][1]:g}")
     for a, who in getattr(r, "failed", []):
         print(f"WARNING: could not grade {who}'s {a} (see the log above); it has no score", file=sys.stderr)
+
+
+def _print_report(course, aids, report):
+    for aid, who, why in report["quarantined"]:
+        print(f"QUARANTINED {who}'s {aid} (not graded): {why}", file=sys.stderr)
+    n = len(report["graded"])
+    if n:
+        secs = sorted(t for *_, t in report["graded"])
+        print(f"graded {n} submissions in {report['seconds']:.1f} s on {report.get('workers', 1)} "
+              f"workers ({60 * n / report['seconds']:.0f} per minute; {secs[len(secs) // 2]:.1f} s each, median)")
+    if report["skipped"]:
+        print(f"{report['skipped']} already graded (use --force to grade them again)")
+    for aid in aids:
+        scores = [s for s, _ in course.scores(aid).values() if s is not None]
+        if scores:
+            print(f"{aid}: {len(scores)} graded, mean score {sum(scores) / len(scores):.2f}")
+    for aid, who, why in report["failed"]:
+        print(f"FAILED to grade {who}'s {aid}: {why}", file=sys.stderr)
 
 
 def _report_refused(refused):

@@ -51,14 +51,38 @@ FORBIDDEN = {
     "ex04_pooling": ["course_lib.layers.pooling:MaxPool.backward",
                      "course_lib.layers.pooling:AvePool.backward",
                      "course_lib.layers.naive:maxpool_backward",
-                     "course_lib.layers.naive:avepool_backward"],
+                     "course_lib.layers.naive:avepool_backward",
+                     # the pooling backwards' own cores: scatter-add to the winners, spread
+                     "course_lib.layers.windows:add_at",
+                     "course_lib.layers.windows:spread"],
     "ex05_conv_backward": ["course_lib.layers.conv:Conv.backward",
                            "course_lib.layers.naive:conv_backward"],
 }
 
 
+def db_url(root: str, env=os.environ) -> str:
+    """The gradebook: GRADER_DB_URL (e.g. postgresql+psycopg://user@host/db, for several graders
+    or hosts) or grader/gradebook.db (sqlite, one writer at a time)."""
+    return env.get("GRADER_DB_URL") or "sqlite:///" + os.path.join(root, "grader", "gradebook.db")
+
+
 def exchange_root(root: str) -> str:
     return os.environ.get("COURSE_EXCHANGE") or os.path.join(root, "grader", "exchange")
+
+
+def ensure_exchange(path: str) -> None:
+    """Create the exchange nbgrader shares with students, world-writable with the sticky bit
+    (as /tmp: anyone may submit, nobody may remove another's files), so that Assignment List
+    and Formgrader work before the first release. An existing folder is left as it is; one
+    that cannot be created is reported by nbgrader when it is used."""
+    import stat
+    if os.path.isdir(path):
+        return
+    try:
+        os.makedirs(path)
+        os.chmod(path, 0o777 | stat.S_ISVTX)
+    except OSError:
+        pass
 
 
 def configure(c, root: str) -> None:
@@ -81,10 +105,11 @@ def configure(c, root: str) -> None:
     cd.feedback_directory = "grader/feedback"
     cd.solution_directory = "grader/work/solution"
     cd.source_with_tests_directory = "grader/work/source_with_tests"
-    cd.db_url = "sqlite:///" + os.path.join(root, "grader", "gradebook.db")
+    cd.db_url = db_url(root)
     cd.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
     c.Exchange.root = exchange_root(root)
+    ensure_exchange(c.Exchange.root)
     c.ExchangeFactory.collect = "grader.exchange.SafeCollect"  # no impersonation, no links
     c.ZipCollectApp.downloaded_directory = "grader/downloaded"
     c.ZipCollectApp.collector_plugin = "nbgrader.plugins.FileNameCollectorPlugin"
@@ -112,5 +137,8 @@ def configure(c, root: str) -> None:
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
         "grader.preprocessors.SafeFeedback",
+        "grader.preprocessors.MathAsMathML",
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     ]
+    # feedback renders its math with no network: MathML written at feedback time, no MathJax
+    c.GenerateFeedback.exporter_class = "grader.preprocessors.OfflineFeedbackExporter"

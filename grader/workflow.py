@@ -79,25 +79,80 @@ class Course:
         return aids
 
     # -- instructor commands --------------------------------------------------------
-    def generate(self, aids=None) -> None:
-        """Regenerate exercises/<aid>/ from solutions/<aid>/ (and the gradebook entry);
-        all assignments in one nbgrader call when `aids` is empty."""
-        if not aids:
-            self.nbgrader("generate_assignment", "--CourseDirectory.assignment_id=*", "--force")
-            return
-        for aid in self._aids(aids):
-            self.nbgrader("generate_assignment", aid, "--force")
+    RELEASE_STAGE = os.path.join("grader", "work", "release")  # where `release` generates
 
-    def release(self, aids=None) -> None:
-        for aid in self._aids(aids):
-            self.nbgrader("generate_assignment", aid, "--force")
-            self.nbgrader("release_assignment", aid, "--force")
+    def generate(self, aids=None, force: bool = False) -> list[str]:
+        """Regenerate exercises/<aid>/ from solutions/<aid>/ (and the gradebook entry).
+
+        exercises/ is where students who clone the course work, so a folder with changes that
+        git has not committed (an answer typed into it, say) is never overwritten: the call
+        refuses, naming the files, unless `force`. Returns the assignments generated."""
+        aids = self._aids(aids)
+        if not force:
+            changed = {aid: self.uncommitted(os.path.join("exercises", aid)) for aid in aids}
+            changed = {aid: files for aid, files in changed.items() if files}
+            if changed:
+                lines = "\n".join(f"  {f}" for files in changed.values() for f in files)
+                raise GradingError(
+                    "not regenerating exercises/: it holds changes git has not committed "
+                    f"(a student's answers?):\n{lines}\nCommit or move them away, then run again; "
+                    "`python -m grader generate --force` overwrites them.")
+        if len(aids) == len(self.assignments()):
+            self.nbgrader("generate_assignment", "--CourseDirectory.assignment_id=*", "--force")
+        else:
+            for aid in aids:
+                self.nbgrader("generate_assignment", aid, "--force")
+        return aids
+
+    def uncommitted(self, rel: str) -> list[str]:
+        """Files under `rel` that differ from git's last commit (modified, deleted or new and
+        not ignored); [] outside a git work tree."""
+        if not os.path.exists(self.path(rel)):
+            return []
+        r = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", rel],
+                           cwd=self.root, capture_output=True, text=True)
+        if r.returncode != 0:  # not a git work tree (a scratch course): nothing to protect
+            return []
+        return [line[3:] for line in r.stdout.splitlines() if line.strip()]
+
+    def release(self, aids=None) -> list[str]:
+        """Generate each assignment into grader/work/release/ (never into exercises/, where
+        students may be working) and release that to the exchange. Returns the assignments
+        released; exercises/ is left as it is (see `stale_exercises`)."""
+        aids = self._aids(aids)
+        stage = ["--CourseDirectory.release_directory=" + self.RELEASE_STAGE]
+        for aid in aids:
+            self.nbgrader("generate_assignment", aid, "--force", *stage)
+            self.nbgrader("release_assignment", aid, "--force", *stage)
+        return aids
+
+    def stale_exercises(self, aids) -> list[str]:
+        """Assignments whose exercises/<aid> notebook differs (outputs aside) from what
+        `release` generated into grader/work/release/."""
+        out = []
+        for aid in aids:
+            staged = self.path(self.RELEASE_STAGE, aid, aid + ".ipynb")
+            here = self.path("exercises", aid, aid + ".ipynb")
+            if os.path.exists(staged) and (not os.path.exists(here) or
+                                           normalized(mutation.read(here)) != normalized(mutation.read(staged))):
+                out.append(aid)
+        return out
+
+    def exchange_root(self) -> str:
+        return self.exchange or settings.exchange_root(self.root)
 
     def collect(self, aids=None, *extra) -> list[dict]:
-        """Collect from the exchange; the submissions refused meanwhile (exchange.SafeCollect)."""
+        """Collect from the exchange; the submissions refused meanwhile (exchange.SafeCollect).
+        `self.collected` counts, per assignment, the submissions nbgrader copied in."""
         before = len(exchange.read_refusals(self.root))
+        self.collected = {}
+        if os.environ.get("GRADER_CHECK_OWNER", "").lower() in ("off", "0", "no", "false"):
+            # every student is the same system user here (a single-user test, some containers):
+            # the instructor says so explicitly (grader/README.md, "Students fetch and submit")
+            extra = ("--ExchangeCollect.check_owner=False", *extra)
         for aid in self._aids(aids):
-            self.nbgrader("collect", aid, "--update", *extra)
+            r = self.nbgrader("collect", aid, "--update", *extra)
+            self.collected[aid] = sum("Collecting submission" in line for line in (r.stderr + r.stdout).splitlines())
         return exchange.read_refusals(self.root)[before:]
 
     def autograde(self, aid: str = "*", student: str | None = None) -> subprocess.CompletedProcess:
@@ -145,7 +200,7 @@ class Course:
         return out
 
     def db_url(self) -> str:
-        return "sqlite:///" + self.path("grader", "gradebook.db")
+        return settings.db_url(self.root, self.env())
 
     @staticmethod
     def autograde_seconds(log: str) -> dict:
@@ -164,10 +219,22 @@ class Course:
                 current = None
         return out
 
-    def feedback(self, aid: str = "*", release: bool = False) -> None:
+    def feedback(self, aid: str = "*", release: bool = False) -> list[str]:
+        """Feedback HTML for every graded submission (optionally released to the exchange);
+        returns the students who have feedback."""
+        aids = self.assignments() if aid == "*" else [aid]
+        graded = [a for a in aids if os.path.isdir(self.path("grader", "autograded")) and
+                  any(os.path.isdir(self.path("grader", "autograded", s, a))
+                      for s in os.listdir(self.path("grader", "autograded")))]
+        if not graded:
+            raise GradingError(f"no graded submission of {'any assignment' if aid == '*' else aid} yet: "
+                               "run `make grade` (collect and autograde) first")
         self.nbgrader("generate_feedback", f"--CourseDirectory.assignment_id={aid}", "--force")
         if release:
             self.nbgrader("release_feedback", f"--CourseDirectory.assignment_id={aid}")
+        folder = self.path("grader", "feedback")
+        return sorted(s for s in os.listdir(folder)
+                      if any(os.path.isdir(os.path.join(folder, s, a)) for a in aids))
 
     def export(self, to: str | None = None) -> str:
         to = os.path.abspath(to or self.path("grader", "work", "grades.csv"))
