@@ -116,3 +116,62 @@ class SafeFeedback(NbGraderPreprocessor):
         text = f"{out.ename}: {msg}" if msg else out.ename
         return NotebookNode(output_type="error", ename=out.ename, evalue=msg, traceback=[text])
 
+
+
+# -- math in feedback, with no network ---------------------------------------------------
+# nbgrader's feedback page loads MathJax from a CDN, so offline the student sees raw LaTeX.
+# The math of the (instructor-written) markdown cells is turned into MathML when the feedback
+# is generated; browsers draw MathML themselves (Chromium >= 109, Firefox, Safari).
+
+_MATH = __import__("re").compile(
+    r"(?<!\\)\$\$(?P<block>.+?)(?<!\\)\$\$|(?<![\\$])\$(?P<inline>[^\s$](?:[^$\n]*?[^\s\\$])?)\$(?!\d)",
+    __import__("re").DOTALL)
+
+
+def latex_to_mathml(latex: str, display: bool) -> str:
+    """MathML for one formula; the LaTeX itself in a <code> when latex2mathml cannot read it."""
+    import html
+    from latex2mathml.converter import convert
+    try:
+        return convert(latex.strip(), display="block" if display else "inline").replace("\\_", "_")
+    except Exception:  # noqa: BLE001 - an unknown command: show the source rather than fail
+        return f"<code>{html.escape(latex)}</code>"
+
+
+def markdown_with_mathml(source: str) -> str:
+    """Markdown to HTML with every $...$ and $$...$$ as MathML (and no $ left for MathJax)."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    formulas = []
+
+    def hold(m):
+        display = m.group("block") is not None
+        formulas.append(latex_to_mathml(m.group("block") if display else m.group("inline"), display))
+        return f"MATHMLPLACEHOLDER{len(formulas) - 1}X"
+
+    html = markdown2html_mistune(_MATH.sub(hold, source))
+    for i, mathml in enumerate(formulas):
+        html = html.replace(f"MATHMLPLACEHOLDER{i}X", mathml)
+    return html
+
+
+class MathAsMathML(NbGraderPreprocessor):
+    """Render each markdown cell's math as MathML when the feedback is generated; the
+    template (templates/feedback_offline) shows that HTML and loads no MathJax."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "markdown":
+            cell.metadata["feedback_html"] = markdown_with_mathml(cell.source)
+        return cell, resources
+
+
+def _offline_exporter():
+    from nbconvert.exporters import HTMLExporter
+
+    class OfflineFeedbackExporter(HTMLExporter):
+        """nbgrader's feedback page with MathML instead of MathJax (no network needed);
+        settings.py names its template (templates/feedback_offline)."""
+
+    return OfflineFeedbackExporter
+
+
+OfflineFeedbackExporter = _offline_exporter()

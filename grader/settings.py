@@ -85,6 +85,13 @@ def ensure_exchange(path: str) -> None:
         pass
 
 
+def feedback_template_dirs() -> list:
+    """nbgrader's templates (feedback/) and ours (templates/feedback_offline/, which extends it)."""
+    import nbgrader
+    return [os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+            os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")]
+
+
 def configure(c, root: str) -> None:
     """Fill nbgrader's config `c` for the course whose repository root is `root`."""
     root = os.path.abspath(root)
@@ -142,3 +149,7 @@ def configure(c, root: str) -> None:
     ]
     # feedback renders its math with no network: MathML written at feedback time, no MathJax
     c.GenerateFeedback.exporter_class = "grader.preprocessors.OfflineFeedbackExporter"
+    c.OfflineFeedbackExporter.template_name = "feedback_offline"
+    c.OfflineFeedbackExporter.extra_template_basedirs = feedback_template_dirs()
+    c.OfflineFeedbackExporter.extra_template_paths = feedback_template_dirs()[:1] + [os.path.join(
+        feedback_template_dirs()[0], "..", "static", "node_modules", "bootstrap", "dist", "css")]
