@@ -56,7 +56,9 @@ def parse(argv=None):
     z.add_argument("aid")
     z.add_argument("path")
     sub.add_parser("sandbox")
-    sub.add_parser("student-copy").add_argument("dest")
+    sc = sub.add_parser("student-copy")
+    sc.add_argument("dest")
+    sc.add_argument("--exchange", help="the exchange folder students use (default: this course's)")
     return p.parse_args(argv)
 
 
@@ -87,8 +89,10 @@ def run(course: workflow.Course, args) -> int:
             print("sandbox: NOT available: " + reason)
         return 0 if ok else 1
     if cmd == "student-copy":
-        files = student_copy.student_copy(workflow.REPO, args.dest)
-        print(f"{len(files)} files copied to {args.dest} (no solutions/, grader/ or hidden tests)")
+        files = student_copy.student_copy(workflow.REPO, args.dest, exchange=args.exchange)
+        print(f"{len(files)} files copied to {args.dest} (no solutions/, grader/ or hidden tests); "
+              f"its README.md is the students' guide, its nbgrader_config.py names the exchange "
+              f"{args.exchange or settings.exchange_root(workflow.REPO)}")
         return 0
     if cmd == "generate":
         done = course.generate(args.aids, force=args.force)
