@@ -189,9 +189,9 @@ def influence_explorer(x_shape, weight, top_diff, stride=1, pad=0, dx=None):
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    def slider(name, hi):
+    def slider(name, hi):  # two to a row: four fit JupyterLab's notebook at 1440 px and narrower
         return widgets.IntSlider(value=0, min=0, max=hi - 1, description=name, continuous_update=False,
-                                 disabled=hi == 1)
+                                 disabled=hi == 1, layout=widgets.Layout(width="340px"))
 
     sliders = {"n": slider("image n", x_shape[0]), "c": slider("channel c", x_shape[1]),
                "row": slider("row", x_shape[2]), "col": slider("col", x_shape[3])}
@@ -209,7 +209,7 @@ def influence_explorer(x_shape, weight, top_diff, stride=1, pad=0, dx=None):
                 print(f"Conv.backward's dx at this pixel:{'':>19}{float(dx[pixel]):.4f}")
 
     widgets.interactive_output(redraw, sliders)
-    return widgets.VBox([widgets.HBox(list(sliders.values())), out])
+    return widgets.VBox([widgets.HBox(list(sliders.values()), layout=widgets.Layout(flex_flow="row wrap")), out])
 
 
 def draw_pool_routing(x, kernel_size, stride=None, top_diff=None):
