@@ -5,7 +5,8 @@
   python -m grader collect  [AID...]       collect submissions from the exchange
   python -m grader autograde [AID] [--student S]
   python -m grader feedback [AID] [--release]   feedback HTML (no hidden tests), optionally released
-  python -m grader export  [--to FILE]     grades as CSV (default grader/work/grades.csv)
+  python -m grader export  [--to FILE] [--format nbgrader|canvas|moodle]
+                                           grades as CSV (default grader/work/grades.csv)
   python -m grader grade   [AID...]        collect + autograde + feedback + export
   python -m grader grade-lms AID PATH      LMS downloads (zip or folder of
                                            <student>_<AID>.ipynb) -> autograde, feedback, CSV
@@ -52,6 +53,8 @@ def parse(argv=None):
     f.add_argument("--release", action="store_true")
     e = sub.add_parser("export")
     e.add_argument("--to")
+    e.add_argument("--format", choices=("nbgrader", "canvas", "moodle"), default="nbgrader",
+                   help="nbgrader's CSV, or Canvas's or Moodle's gradebook import CSV")
     z = sub.add_parser("grade-lms")
     z.add_argument("aid")
     z.add_argument("path")
@@ -118,7 +121,12 @@ def run(course: workflow.Course, args) -> int:
               + (f", released to {course.exchange_root()} (students fetch it from the Assignment List "
                  "or with `nbgrader fetch_feedback <aid>`)" if args.release else ""))
     elif cmd == "export":
-        print(f"grades written to {course.export(args.to)}")
+        if args.format == "nbgrader":
+            print(f"grades written to {course.export(args.to)}")
+        else:
+            from . import lms_export
+            to = args.to or course.path("grader", "work", f"grades-{args.format}.csv")
+            print(f"{args.format} gradebook import written to {lms_export.write(course, args.format, to)}")
     elif cmd == "grade":
         from . import parallel
         aids = course._aids(args.aids)

@@ -275,3 +275,29 @@ def test_lms_folder_with_links_is_read_without_following_them(tmp_path):
     os.symlink(course.path("solutions", TINY, TINY + ".ipynb"), folder / f"gina_{TINY}.ipynb")
     report = course.import_lms(TINY, str(folder))
     assert report["imported"] == ["fred"] and "gina" in report["skipped"][0][0]
+
+
+def test_grades_export_to_canvas_and_moodle_csv(tmp_path):
+    """Canvas's and Moodle's gradebook-import CSVs hold the gradebook's scores; a student with
+    no submission of an assignment has an empty cell."""
+    course = tiny_course(tmp_path / "c")
+    release, source = course.release_nb(TINY), course.source_nb(TINY)
+    course.put_submission("amy", TINY, mutation.build_submission(release, source, {}))
+    course.put_submission("bo", TINY, mutation.build_submission(release, source, sample_submissions()["wrong_halve"][0].cells))
+    course.autograde(TINY)
+    from nbgrader.api import Gradebook
+    with Gradebook(course.db_url()) as gb:
+        gb.add_student("cy")  # enrolled, nothing handed in
+    out = {}
+    for kind in ("canvas", "moodle"):
+        path = str(tmp_path / f"{kind}.csv")
+        assert grader_cli.run(course, grader_cli.parse(["export", "--format", kind, "--to", path])) == 0
+        out[kind] = list(csv.reader(open(path, encoding="utf-8")))
+    canvas = out["canvas"]
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", TINY]
+    assert canvas[1][0].strip() == "Points Possible" and canvas[1][-1] == "3"
+    rows = {r[3]: r[-1] for r in canvas[2:]}
+    assert rows == {"amy": "3", "bo": "1", "cy": ""}
+    moodle = out["moodle"]
+    assert moodle[0] == ["Username", TINY]
+    assert {r[0]: r[1] for r in moodle[1:]} == {"amy": "3", "bo": "1", "cy": ""}
