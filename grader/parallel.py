@@ -93,6 +93,12 @@ def grade_one(template_tar: bytes, aid: str, student: str, files: dict, env: dic
                     "comments": {c.name: c.auto_comment for c in nb.comments},
                     "penalty": nb.late_submission_penalty}
         result["seconds"] = time.monotonic() - t0
+        import nbformat
+        for name, data in result["autograded"].items():
+            if name.endswith(".ipynb"):
+                meta = nbformat.reads(data.decode("utf-8"), as_version=4).metadata.get("grader", {})
+                result.setdefault("stats", {}).update({k: result.get("stats", {}).get(k, 0) + v
+                                                       for k, v in meta.items()})
         return result
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -211,6 +217,7 @@ def grade(course, aids, workers: int = 2, scheduler: str | None = None, force: b
                 if res["ok"]:
                     write_result(course, res)
                     report["graded"].append((aid, student, res["seconds"]))
+                    report.setdefault("stats", []).append((aid, student, res.get("stats", {})))
                 else:
                     report["failed"].append((aid, student, res["why"]))
             bar.update(1)

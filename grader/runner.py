@@ -264,13 +264,14 @@ class Session:
         except Stop:
             return None
 
-    def tester_cell(self, cell, label: str, test: bool, exports=(), cells=()) -> tuple[list, dict]:
-        """Run a test (or context) cell in the tester; (outputs, reply)."""
+    def tester_cell(self, cell, label: str, test: bool, exports=(), cells=(), source=None) -> tuple[list, dict]:
+        """Run a test (or context) cell, or `source` in its place, in the tester; (outputs, reply)."""
         timeout = self._timeout()
         if timeout <= 0:
             return [self._stop_message("budget", "")], {}
         self._limit_hit = None
-        self.tester.channel.send({"op": "run", "code": cell.source, "label": label, "test": test,
+        self.tester.channel.send({"op": "run", "code": cell.source if source is None else source,
+                                  "label": label, "test": test,
                                   "exports": sorted(exports), "cells": sorted(cells)})
         note = None
         try:
@@ -374,23 +375,41 @@ class Session:
 
         Phase 1 runs every non-test cell in the worker, in order, and keeps its outputs: the
         worker has not seen a test yet, so nothing a student shows can carry a hidden input.
-        Phase 2 runs the context and test cells in the tester, in order. Every test gets a
-        worker that has seen no other test and no demo: a new one, with the setup and solution
-        cells replayed silently; what it prints is dropped."""
+        Pass A runs the PUBLIC part of every test (the code before its hidden block), in order,
+        on that same worker: what the feedback quotes of a public check comes from here.
+        Pass B runs every test cell whole, on a new worker (setup and solution cells replayed
+        silently) and a cleared tester: the grades come from here. A failure in a test's public
+        part during pass B is shown with pass A's message (or a fixed one), since student code
+        could make such a message carry what it saw of earlier hidden tests."""
         self.start()
         for index, cell in enumerate(cells):
             if roles[index] in ("solution", "context", "worker"):
                 cell.outputs = self._phase1_cell(cell, cells, labels, index, roles[index])
+        public = self._tests(cells, roles, labels, exports, solution_labels, public_only=True)
+        if not self.broken:
+            try:
+                self.tester.channel.send({"op": "reset"})
+                self._wait(self.tester, 10.0, watch_worker=False)
+            except Stop:
+                self.restart_tester(cells, labels)
+            self.tester_cells = []
+            if self.worker is not None:
+                self.restart_worker(cells, labels, fresh=True)
+        whole = self._tests(cells, roles, labels, exports, solution_labels, public_only=False)
+        for index, (outs, reply) in whole.items():
+            cells[index].outputs = merge_passes(cells[index].source, outs, reply, *public.get(index, ([], {})))
+
+    def _tests(self, cells, roles, labels, exports, solution_labels, public_only: bool) -> dict:
+        """One pass over the context and test cells in the tester: {test index: (outputs, reply)}."""
+        out = {}
         for index, cell in enumerate(cells):
             role = roles[index]
             if role not in ("test", "context"):
                 continue
-            if role == "test":
-                cell.outputs = []
             if self.broken or self.remaining() <= 0:
                 if role == "test":
-                    cell.outputs = [self._stop_message("budget", "") if self.broken in (None, "budget")
-                                    else error_output("GradingError", self.broken)]
+                    out[index] = ([self._stop_message("budget", "") if self.broken in (None, "budget")
+                                   else error_output("GradingError", self.broken)], {})
                 continue
             if role == "context":
                 try:
@@ -402,16 +421,18 @@ class Session:
                 except Stop:
                     self.restart_tester(cells, labels)
                 continue
-            if not self.restart_worker(cells, labels, fresh=True):
-                cell.outputs = [self._stop_message("budget", "") if self.broken == "budget"
-                                else error_output("GradingError", self.broken or "not run")]
+            if not self.worker.alive() and not self.restart_worker(cells, labels):
+                out[index] = ([self._stop_message("budget", "") if self.broken == "budget"
+                               else error_output("GradingError", self.broken or "not run")], {})
                 continue
+            source = public_part(cell.source) if public_only else cell.source
             try:
-                cell.outputs, _ = self.tester_cell(cell, labels[index], True, exports, solution_labels)
+                out[index] = self.tester_cell(cell, labels[index], True, exports, solution_labels, source=source)
             except Stop:
-                cell.outputs = [error_output("GradingError", "the test runner stopped during this "
-                                             "test; it was restarted")]
+                out[index] = ([error_output("GradingError", "the test runner stopped during this test; "
+                                            "it was restarted")], {})
                 self.restart_tester(cells, labels)
+        return out
 
     def _phase1_cell(self, cell, cells, labels, index, role) -> list:
         if self.broken or self.remaining() <= 0:
@@ -424,6 +445,42 @@ class Session:
         if role != "worker" and self.worker.alive() and not stopped:
             self.replay.append(index)  # demos ("worker") are not replayed: tests cannot see them
         return outs
+
+
+HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
+
+
+def hidden_start(source: str):
+    """The 1-based line of a cell's first hidden block, or None."""
+    for number, line in enumerate(source.split("\n"), 1):
+        if HIDDEN_BEGIN in line:
+            return number
+    return None
+
+
+def public_part(source: str) -> str:
+    start = hidden_start(source)
+    return source if start is None else "\n".join(source.split("\n")[:start - 1])
+
+
+def merge_passes(source: str, outs_b: list, reply_b: dict, outs_a: list, reply_a: dict) -> list:
+    """A test cell's outputs: pass B's verdict, with whatever quotes its public part taken from
+    pass A (run before student code saw any hidden input)."""
+    start = hidden_start(source)
+    notes = [o for o in outs_b if o.output_type == "error" and o.ename in ("LimitError", "CellTimeoutError",
+                                                                            "KernelDied", "GradingError")]
+    if reply_b.get("status") == "ok":
+        if start is None:  # all public: what pass A printed (pass B's print could be tainted)
+            return [o for o in outs_a if o.output_type == "stream"] if reply_a.get("status") == "ok" else []
+        return outs_b  # feedback shows no output of a cell with a hidden block
+    if start is not None and (reply_b.get("line") or 0) >= start:
+        return outs_b  # failed in the hidden block: the author's hidden message
+    if reply_a.get("status") == "error":  # failed in the public part, as it did in pass A
+        return notes + [o for o in outs_a if not (o.output_type == "error" and o.ename in
+                                                  ("LimitError", "CellTimeoutError", "KernelDied", "GradingError")
+                                                  and notes)]
+    return notes + [error_output("AssertionError", "the public checks of this test failed when it ran after "
+                                                   "the other tests (they passed when run on their own)")]
 
 
 def _cut(text: str, limit: int) -> str:

@@ -65,6 +65,9 @@ class Tester:
                 self.hub.send({"ok": True})
             elif op == "run":
                 self.hub.send(self.run(header))
+            elif op == "reset":  # a new pass: nothing of the last one is left
+                self.ns, self.exported = {"__name__": "__main__"}, set()
+                self.hub.send({"ok": True})
             elif op == "bye":
                 self.hub.send({"ok": True})
                 return
@@ -146,7 +149,9 @@ class Tester:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<test ")]
         lines = [f"{f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()}" for f in frames[-20:]]
         return {"status": "error", "ename": ename, "evalue": evalue[:4000],
-                "traceback": lines + [f"{ename}: {evalue[:4000]}"]}
+                "traceback": lines + [f"{ename}: {evalue[:4000]}"],
+                # the cell's top-level statement that failed (public part or hidden block?)
+                "line": frames[0].lineno if frames else None}
 
 
 def main(argv):

@@ -143,13 +143,15 @@ def _text(outputs):
 
 
 def test_hidden_inputs_never_reach_the_feedback(graded):
-    """Each test has a worker that saw no other test: a public message cannot carry a hidden value."""
+    """What the feedback quotes of a public check comes from a worker that had seen no hidden
+    input: the public message shows what halve(2) returned, which holds test_square's public
+    inputs (1, -2) but nothing of its hidden grid (-3, -1, 0, 3)."""
     course, *_ = graded
     out = _text(_outputs(course, "exfiltrates_hidden_inputs", "test_halve"))
-    assert "-12345.0" in out  # the public message shows what halve(2) returned ...
     page = course.feedback_html("exfiltrates_hidden_inputs", TINY)
-    for value in HIDDEN_GRID[:3]:  # ... which held nothing from test_square's hidden grid
-        assert value + "," not in out and value + "," not in page, value
+    assert "-12345.0" in out and "-12345.0" in page and "-2.0" in out
+    for value in ("-3.0", "-1.0", "0.0,", "3.0,"):
+        assert value not in out and value not in page, value
 
 
 def test_forged_verdicts_stay_in_the_students_own_output(graded):
@@ -198,7 +200,7 @@ def test_limits_stop_disk_output_and_time(graded):
     size = os.path.getsize(course.path("grader", "autograded", "huge_output", TINY, TINY + ".ipynb"))
     assert size < 2_000_000, size
     assert "[output cut]" in _text(_outputs(course, "huge_output", "halve"))
-    # one hang on a replay costs about one timeout plus the grace, not one per test
+    # one hang on a replay costs about one timeout plus the grace, not one per replay
     assert seconds[TINY, "hangs_on_every_replay"] < 30, seconds
     assert seconds[TINY, "loop_ignores_interrupt"] < 30, seconds
 

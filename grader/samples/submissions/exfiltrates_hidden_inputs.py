@@ -1,7 +1,8 @@
 """Remembers every input the tests give it (in memory and in /tmp) and, when the public test
 calls halve(2), returns them, so that the public message "got [...]" would show the hidden
-test's values in the feedback. Every test gets a worker that has seen no other test, so there
-is nothing to return: square is right, halve wrong: 1 of 3, and no hidden value in the feedback."""
+test's values in the feedback. What the feedback quotes of a public check comes from a pass of
+public parts only, so there is no hidden input to return: square is right, halve wrong: 1 of 3,
+and no hidden value in the feedback."""
 # %% square
 import os
 
