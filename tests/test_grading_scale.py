@@ -95,20 +95,8 @@ def test_a_worker_that_dies_mid_task_is_replaced_and_its_task_retried(tmp_path):
 def test_an_interrupted_run_leaves_nothing_half_written_and_the_next_one_finishes(tmp_path):
     course = tiny_course(tmp_path)
     expected = class_of(course, 6, slow=True)
-    code = ("import sys; sys.path.insert(0, %r)\n"
-            "from grader import parallel, workflow\n"
-            "if __name__ == '__main__':\n"
-            "    parallel.grade(workflow.Course(%r), [%r], workers=1, progress=False)\n"
-            % (os.path.dirname(os.path.dirname(os.path.abspath(__file__))), course.root, TINY))
-    script = tmp_path / "run.py"
-    script.write_text(code)
-    proc = subprocess.Popen([sys.executable, str(script)], env=course.env(**LIMITS), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not glob.glob(course.path("grader", "feedback", "*", TINY, "*.html")):
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)  # the grader and its Dask workers, mid-run
-    proc.wait()
+    _kill_mid_run(_runner(tmp_path, course, "i"), course.env(**LIMITS),
+                  lambda: glob.glob(course.path("grader", "feedback", "*", TINY, "*.html")))
     scores = course.scores(TINY)
     done = [s for s in expected if os.path.exists(course.path("grader", "autograded", s, TINY, TINY + ".ipynb"))]
     assert len(done) < 6, "the run finished before it was killed: nothing was interrupted"
@@ -183,6 +171,17 @@ def _runner(tmp_path, course, name, workers=1):
     return script
 
 
+def _kill_mid_run(script, env, started):
+    """Run the grading script and SIGKILL it, its Dask workers and all, once `started()` holds."""
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not started():
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def _pg_course(tmp_path, url, name):
     course = tiny_course(tmp_path / name)
     course.env_extra = {**LIMITS, "GRADER_DB_URL": url}
@@ -214,20 +213,7 @@ def test_two_graders_write_one_postgresql_gradebook_at_once(tmp_path, postgres):
 def test_a_grader_killed_mid_write_leaves_the_postgresql_gradebook_whole(tmp_path, postgres):
     course = _pg_course(tmp_path, postgres, "k")
     expected = class_of(course, 4, slow=True)
-    code = ("import sys; sys.path.insert(0, %r)\n"
-            "from grader import parallel, workflow\n"
-            "if __name__ == '__main__':\n"
-            "    parallel.grade(workflow.Course(%r), [%r], workers=1, progress=False)\n"
-            % (os.path.dirname(os.path.dirname(os.path.abspath(__file__))), course.root, TINY))
-    script = tmp_path / "run.py"
-    script.write_text(code)
-    proc = subprocess.Popen([sys.executable, str(script)], env=course.env(), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not course.scores(TINY):
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    _kill_mid_run(_runner(tmp_path, course, "k"), course.env(), lambda: course.scores(TINY))
     from nbgrader.api import Gradebook
     with Gradebook(course.db_url()) as gb:  # a submission is in the gradebook whole, or not at all
         for sub in gb.find_assignment(TINY).submissions:
