@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: lab test venv bench clean-venv
+.PHONY: lab test venv bench clean-venv jupyterhub-proxy hub
 
 venv: $(STAMP)
 
@@ -82,3 +82,18 @@ student-copy: $(STAMP)   ## make student-copy DEST=../course-for-students
 	@test -n "$(DEST)" || { echo "usage: make student-copy DEST=<new folder>" >&2; exit 2; }
 	$(GRADE) student-copy $(DEST)
 # --- end grading ---
+
+# --- JupyterHub (grader/JUPYTERHUB.md) ---
+# configurable-http-proxy from npm into .jhub/ (git-ignored), where grader/jupyterhub/jupyterhub_config.py
+# and tests/test_jupyterhub.py look for it (.ci/run runs this before `make test`; the test skips,
+# saying why, without it). Its 5.x needs node >= 22 (commander 15); 4.6 runs on older node.
+CHP := .jhub/node_modules/.bin/configurable-http-proxy
+jupyterhub-proxy:
+	@command -v npm >/dev/null || { echo "error: npm is needed for configurable-http-proxy (Debian: apt install nodejs npm)" >&2; exit 1; }
+	@test -x $(CHP) || npm install --prefix .jhub --no-audit --no-fund --loglevel=error \
+		configurable-http-proxy@$$(node -e 'console.log(+process.versions.node.split(".")[0] >= 22 ? "5" : "4.6")')
+	@echo "configurable-http-proxy $$($(CHP) --version) in .jhub/"
+
+# JupyterHub for the course on this machine (settings: grader/jupyterhub/jupyterhub_config.py)
+hub: $(STAMP) jupyterhub-proxy
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyterhub -f grader/jupyterhub/jupyterhub_config.py

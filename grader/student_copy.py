@@ -12,7 +12,7 @@ import subprocess
 
 # what only the instructor may see, as path prefixes relative to the repository root
 PRIVATE = ("solutions/", "grader/", "nbgrader_config.py", "tests/test_grading_", "tests/test_student_copy.py",
-           "tests/test_browser_e2e.py")
+           "tests/test_browser_e2e.py", "tests/test_jupyterhub.py")
 # replaced by the students' own versions (below): no instructor targets, a student's guide
 REPLACED = ("README.md", "Makefile")
 # text that marks a solution or a hidden test in an nbgrader source notebook

@@ -322,6 +322,10 @@ def test_class_loop_through_jupyterhub(hub):
         assert os.path.isdir(os.path.join(hub.course.root, "grader", "submitted", user, AID)), res
         res = hub.as_user(INSTRUCTOR, "POST", f"{fg}/submission/{AID}/{user}/autograde").json()
         assert res["success"], res
+        # the course's out-of-process grading ran (grader/execute.py), in the sandbox
+        assert "workers started" in res["log"], res["log"][-3000:]
+        if hub.env.get("GRADER_SANDBOX") != "off":
+            assert "WITHOUT the sandbox" not in res["log"]
     subs = {s["student"]: s for s in hub.as_user(INSTRUCTOR, "GET", f"{fg}/submissions/{AID}").json()}
     assert {u: subs[u]["score"] for u in STUDENTS} == expected
     for step in ("generate_feedback", "release_feedback"):
