@@ -12,7 +12,7 @@ two students through the REST API and runs the whole loop over HTTP:
 
 Every student is the same system user here, so the course service collects with
 GRADER_CHECK_OWNER=off (grader/JUPYTERHUB.md says why a real class must not).
-Skips, saying why, where jupyterhub or configurable-http-proxy is missing (`make jupyterhub`).
+Skips, saying why, where jupyterhub or configurable-http-proxy is missing (`make jupyterhub-proxy`).
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _missing() -> str | None:
     except ImportError:
         return "jupyterhub is not installed in this environment (pip install -e . installs it)"
     if not (os.path.exists(CHP) or shutil.which(CHP)):
-        return (f"configurable-http-proxy not found at {CHP}: run `make jupyterhub` "
+        return (f"configurable-http-proxy not found at {CHP}: run `make jupyterhub-proxy` "
                 "(npm install --prefix .jhub configurable-http-proxy) or set COURSE_PROXY_CMD")
     if not shutil.which("node") and not shutil.which("nodejs"):
         return "node is not installed (configurable-http-proxy needs it)"
@@ -362,8 +362,9 @@ def test_class_loop_through_jupyterhub(hub):
 
 
 def test_every_process_stopped(hub):
-    """Runs last in this module: after the hub stops, nothing it started is left (checked in the
-    fixture's teardown, reported here through a second stop, which is then a no-op)."""
+    """Runs last in this module: stops the hub (SIGTERM) and checks that every process it
+    started (users' servers, the course service, the proxy) is gone; the fixture's teardown
+    then has nothing left to stop."""
     hub.remember_processes()
     assert hub.pids, "the hub started no process?"
     hub.stop()

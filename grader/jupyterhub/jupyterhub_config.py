@@ -17,7 +17,7 @@ test (tests/test_jupyterhub.py) and a single-machine class:
   COURSE_HUB_API_PORT, COURSE_PROXY_API_PORT, COURSE_SERVICE_PORT   internal [8081, 8001, 9999]
   COURSE_HUB_ADMIN_TOKEN  an API token with the admin scopes below (service "course-admin") [none]
   COURSE_PROXY_CMD   configurable-http-proxy [<repo>/.jhub/node_modules/.bin/configurable-http-proxy,
-                     installed by `make jupyterhub`]
+                     installed by `make jupyterhub-proxy`]
   GRADER_CHECK_OWNER=off  every student is the same system user (here: yes; see below)
   COURSE_FORMGRADER_FRAME_ANCESTORS  see jupyter_server_config.py (nbgrader #1870)
 
@@ -160,4 +160,4 @@ if not CHECK_OWNER_OFF:
           "(grader/JUPYTERHUB.md).", file=sys.stderr)
 if not shutil.which(c.ConfigurableHTTPProxy.command[0]):
     print(f"jupyterhub_config: no configurable-http-proxy at {c.ConfigurableHTTPProxy.command[0]}; "
-          "run `make jupyterhub` (npm) or set COURSE_PROXY_CMD", file=sys.stderr)
+          "run `make jupyterhub-proxy` (npm) or set COURSE_PROXY_CMD", file=sys.stderr)

@@ -81,6 +81,7 @@ def main(argv=None) -> int:
     path, user = argv
     users = read_passwords(path)
     users[user] = hash_password(getpass.getpass(f"password for {user}: "))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
     with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
         json.dump(users, f, indent=1)
