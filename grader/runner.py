@@ -236,11 +236,11 @@ class Session:
         timeout = self._timeout()
         if timeout <= 0:
             return [self._stop_message("budget", "")]
-        self.worker.channel.send({"op": "run", "code": cell.source, "label": label, "quiet": quiet})
         try:
+            self.worker.channel.send({"op": "run", "code": cell.source, "label": label, "quiet": quiet})
             reply, _ = self._wait(self.worker, timeout)
-        except Stop as stop:
-            why = str(stop)
+        except (Stop, OSError) as stop:  # OSError: it died (or stopped reading) before the request
+            why = str(stop) if isinstance(stop, Stop) else "died"
             if why == "time" and self.worker.alive():
                 reply = self._interrupt()
                 if reply is not None:
@@ -270,9 +270,12 @@ class Session:
         if timeout <= 0:
             return [self._stop_message("budget", "")], {}
         self._limit_hit = None
-        self.tester.channel.send({"op": "run", "code": cell.source if source is None else source,
-                                  "label": label, "test": test,
-                                  "exports": sorted(exports), "cells": sorted(cells)})
+        try:
+            self.tester.channel.send({"op": "run", "code": cell.source if source is None else source,
+                                      "label": label, "test": test,
+                                      "exports": sorted(exports), "cells": sorted(cells)})
+        except OSError as e:
+            raise Stop("died") from e
         note = None
         try:
             reply, _ = self._wait(self.tester, timeout)
@@ -325,13 +328,14 @@ class Session:
                 return False
             t0 = time.monotonic()
             t_end = self._start_worker()
-            self.tester.channel.send({"op": "worker"})
-            socket.send_fds(self.tester.channel.sock, [b"w"], [t_end.fileno()])
-            t_end.close()
             try:
+                self.tester.channel.send({"op": "worker"})
+                socket.send_fds(self.tester.channel.sock, [b"w"], [t_end.fileno()])
                 self._wait(self.tester, 10.0, watch_worker=False)
-            except Stop:
+            except (Stop, OSError):
                 return False
+            finally:
+                t_end.close()
             bad = None
             for index in self.replay:
                 outs = self.worker_cell(cells[index], labels[index], quiet=True)
