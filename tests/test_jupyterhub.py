@@ -128,6 +128,7 @@ class Hub:
         while True:
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"JupyterHub exited ({self.proc.returncode}) while waiting for {what}:\n{self.log_tail()}")
+            self.remember_processes()
             try:
                 if check():
                     return time.monotonic() - t0
@@ -149,6 +150,14 @@ class Hub:
     def remember_processes(self):
         if self.proc is not None:
             self.pids.update(_descendants(self.proc.pid))
+        # the proxy outlives a hub that crashed (it is re-parented): its pid file names it
+        try:
+            pid = int((self.base / "state" / "proxy.pid").read_text().strip())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"configurable-http-proxy" in f.read():
+                    self.pids.add(pid)
+        except (OSError, ValueError):
+            pass
 
     def stop(self):
         """SIGTERM to the hub (it stops users' servers, the course service and the proxy), then
