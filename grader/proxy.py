@@ -119,20 +119,29 @@ class Link:
         return None
 
     def _error(self, info: dict, label: str) -> Exception:
+        """The exception a test sees. Only the builtin type, the line of the student's cell and
+        the test's own label: the student's message and class name are text student code chose,
+        which could carry what it saw of a hidden test into the feedback."""
         kind = info.get("type") if isinstance(info.get("type"), str) else "Exception"
         if kind == "StopIteration":
             return StopIteration()
-        name = NAME.sub("", str(info.get("name", kind)))[:60] or kind
         if info.get("interrupted"):
             return error_class("RuntimeError")(f"{label} was interrupted: it ran past the time limit")
         if info.get("wire"):
-            return error_class("TypeError")(f"{label}: a value could not be sent between the grader "
-                                            f"and your code ({NAME.sub(' ', str(info['wire']))[:120]})")
+            return error_class("TypeError")(f"{label} returned or took a value that cannot cross between "
+                                            "the grader and your code (numbers, strings, numpy arrays of "
+                                            "numbers, and lists, tuples and dicts of those do)")
         where = ""
         cell, line = info.get("cell"), info.get("line")
         if cell in self.cells and isinstance(line, int) and 0 < line < 100_000:
             where = f" at line {line} of your cell '{cell}'"
-        return error_class(kind)(f"{name} raised in your code{where} by {label}")
+        if info.get("name") == "CourseLibAnswerBlocked":
+            return error_class("NotImplementedError")(
+                f"your code{where} called course_lib's own implementation of what this exercise asks "
+                f"you to write (by {label}); it is not available while the exercise is graded")
+        cls = error_class(kind)
+        shown = next((c.__name__ for c in cls.__mro__[1:] if c.__module__ == "builtins"), "Exception")
+        return cls(f"{shown} raised in your code{where} by {label}")
 
     @staticmethod
     def _warn(items):

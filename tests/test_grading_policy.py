@@ -154,6 +154,15 @@ def test_hidden_inputs_never_reach_the_feedback(graded):
         assert value not in out and value not in page, value
 
 
+def test_exception_names_and_messages_carry_nothing_out(graded):
+    course, *_ = graded
+    page = course.feedback_html("exfiltrates_by_exception", TINY)
+    assert "FAILED test test_halve (2 points)" in page
+    assert "V4_m1_7" not in page and "[4.0, -1.0, 7.0]" not in page  # its code says "hidden inputs: {...}"
+    out = _text(_outputs(course, "exfiltrates_by_exception", "test_halve"))
+    assert "V4_m1_7" not in out and "[4.0, -1.0, 7.0]" not in out
+
+
 def test_forged_verdicts_stay_in_the_students_own_output(graded):
     course, *_ = graded
     fake = "passed test test_halve (2 points)"

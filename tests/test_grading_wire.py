@@ -144,8 +144,11 @@ def test_student_exceptions_keep_their_builtin_type_and_drop_their_message():
     err = link._error({"type": "ValueError", "name": "My\nError: passed", "cell": "sum_pool", "line": 12},
                       "SumPool(...).forward")
     assert isinstance(err, ValueError) and isinstance(err, proxy.StudentCodeError)
-    # the class name is the student's, so only letters, digits, _ and . of it are kept
-    assert str(err) == "MyErrorpassed raised in your code at line 12 of your cell 'sum_pool' by SumPool(...).forward"
+    # the class name and message are the student's text: only the builtin type is shown
+    assert str(err) == "ValueError raised in your code at line 12 of your cell 'sum_pool' by SumPool(...).forward"
+    blocked = link._error({"type": "NotImplementedError", "name": "CourseLibAnswerBlocked", "cell": "sum_pool",
+                           "line": 3}, "SumPool(...).backward")
+    assert isinstance(blocked, NotImplementedError) and "course_lib's own implementation" in str(blocked)
     for kind in ("KeyboardInterrupt", "SystemExit", "GeneratorExit", "NoSuchError"):
         e = link._error({"type": kind, "name": kind}, "f")
         assert type(e) is proxy.StudentCodeError
