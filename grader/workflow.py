@@ -146,6 +146,8 @@ class Course:
         `self.collected` counts, per assignment, the submissions nbgrader copied in."""
         before = len(exchange.read_refusals(self.root))
         self.collected = {}
+        if not os.path.isdir(os.path.join(self.exchange_root(), settings.COURSE_ID, "inbound")):
+            return []  # nothing released through the exchange yet: nothing to collect
         if os.environ.get("GRADER_CHECK_OWNER", "").lower() in ("off", "0", "no", "false"):
             # every student is the same system user here (a single-user test, some containers):
             # the instructor says so explicitly (grader/README.md, "Students fetch and submit")
