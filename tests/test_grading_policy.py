@@ -304,3 +304,21 @@ def test_the_readme_table_lists_every_sample():
     table = readme.split("## Attacks")[1].split("### What this design")[0]
     missing = [name for name in sample_submissions() if f"`{name}`" not in table]
     assert missing == []
+
+
+def test_without_cgroups_the_watchdog_holds_the_same_limits(tmp_path):
+    """GRADER_LIMITS=watchdog: no cgroup, as on a host that delegates none. The fork bomb and the
+    memory bomb (6 GB in four children, each under the per-process limit) are stopped by the
+    grader's watchdog; the honest submission beside them is unaffected."""
+    course = tiny_course(tmp_path, timeout=3)
+    course.env_extra = {**LIMITS, "GRADER_LIMITS": "watchdog"}
+    release, source = course.release_nb(TINY), course.source_nb(TINY)
+    samples = sample_submissions()
+    for name in ("fork_bomb", "memory_bomb"):
+        course.put_submission(name, TINY, mutation.build_submission(release, source, samples[name][0].cells, name))
+    course.put_submission("honest", TINY, mutation.build_submission(release, source, {}))
+    course.autograde(TINY)
+    scores = course.scores(TINY)
+    assert scores == {"fork_bomb": (1.0, 3.0), "memory_bomb": (1.0, 3.0), "honest": (3.0, 3.0)}, scores
+    said = _text(_outputs(course, "fork_bomb", "halve")) + _text(_outputs(course, "memory_bomb", "halve"))
+    assert "limit" in said, said
