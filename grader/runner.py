@@ -291,10 +291,14 @@ class Session:
             except Stop:
                 self.tester.kill()
                 raise
+        if reply.get("worker_dead") and self.worker.alive():
+            # the tester lost the worker (an exit, a crash) before its process is reaped here:
+            # make sure the next test starts a new one
+            self.worker.kill()
         outs = []
         if self._limit_hit:
             note = note or self._stop_message("limit:" + self._limit_hit, "your code, during this test,")
-        elif reply.get("worker_dead") and not self.worker.alive() and note is None:
+        elif reply.get("worker_dead") and note is None:
             note = error_output("KernelDied", "your code's process died during this test (an exit, a "
                                               "crash, or running out of memory)")
         for name in ("stdout", "stderr"):

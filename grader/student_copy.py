@@ -81,6 +81,15 @@ c.Exchange.assignment_dir = os.path.join(os.path.dirname(os.path.abspath(__file_
 """
 
 
+# nbgrader 0.9.6's Assignment List reads the settings again from Exchange.assignment_dir
+# (exercises/) only, so the exchange named above must be loaded from there too
+EXERCISES_CONFIG = """\
+# the course's settings (../nbgrader_config.py), for nbgrader's Assignment List, which reads them from here
+import os
+load_subconfig(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nbgrader_config.py"))  # noqa: F821
+"""
+
+
 def student_readme(repo: str) -> str:
     """The students' README: their quickstart and guide, then the course description."""
     with open(os.path.join(repo, "grader", "STUDENT_README.md"), encoding="utf-8") as f:
@@ -111,7 +120,10 @@ def student_copy(repo: str, dest: str, exchange: str | None = None) -> list[str]
         with open(os.path.join(dest, "nbgrader_config.py"), "w") as f:
             f.write(STUDENT_CONFIG.format(course_id=settings.COURSE_ID,
                                           exchange=exchange or settings.exchange_root(repo)))
-        files = files + ["README.md", "Makefile", "nbgrader_config.py"]
+        os.makedirs(os.path.join(dest, "exercises"), exist_ok=True)
+        with open(os.path.join(dest, "exercises", "nbgrader_config.py"), "w") as f:
+            f.write(EXERCISES_CONFIG)
+        files = files + ["README.md", "Makefile", "nbgrader_config.py", "exercises/nbgrader_config.py"]
         bad = leaks(dest)
         if bad:
             raise RuntimeError(f"student copy: answers would leak through {', '.join(bad)}")

@@ -80,25 +80,6 @@ def _make(course: Path, *args, env) -> subprocess.CompletedProcess:
     return r
 
 
-def student_list_config(student: Path, env) -> None:
-    """WORKAROUND, until grader/student_copy.py writes it: the Assignment List (nbgrader 0.9.6's
-    server extension, assignment_list/handlers.py) reads the student's nbgrader_config.py to find
-    Exchange.assignment_dir (exercises/), then reads the configuration again from that folder
-    only (and ~/.jupyter), so the exchange written in the copy's top nbgrader_config.py is lost
-    there: "The exchange directory does not exist" (/usr/local/share/nbgrader/exchange). An
-    exercises/nbgrader_config.py that loads the top one fixes it; this writes it when the copy
-    has none, and warns."""
-    target = student / "exercises" / "nbgrader_config.py"
-    if target.exists():
-        return
-    warnings.warn("the student copy has no exercises/nbgrader_config.py: its Assignment List cannot find the "
-                  "exchange; the browser test writes one (grader/student_copy.py should)")
-    target.write_text("# the course's settings, for nbgrader's Assignment List (it reads them from here)\n"
-                      "import os\n"
-                      "load_subconfig(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', "
-                      "'nbgrader_config.py'))  # noqa: F821\n")
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     why = _why_no_browser()
@@ -130,7 +111,8 @@ def world(tmp_path_factory):
     r = subprocess.run([sys.executable, "-m", "grader", "student-copy", str(student), "--exchange", str(exchange)],
                        cwd=ROOT, env=env, capture_output=True, text=True)  # the copy is of git's files
     assert r.returncode == 0, r.stderr
-    student_list_config(student, env)
+    # the Assignment List reads the settings from exercises/ (grader/student_copy.py writes them there)
+    assert (student / "exercises" / "nbgrader_config.py").exists()
     # the student's JupyterLab, with the flags of the student copy's `make lab`
     lab_cmd = subprocess.run(["make", "-n", "-s", "-C", str(student), "lab"], capture_output=True,
                              text=True).stdout
