@@ -195,3 +195,18 @@ def test_plot_filters_dict_draws_one_panel_per_set():
     assert [ax.get_title() for ax in fig.axes] == ["before (6 @ 5x5)", "after (6 @ 5x5)", "change (6 @ 5x5)"]
     with pytest.raises(ValueError, match="plot_filters"):
         vt.plot_filters({})
+
+
+def test_plot_filters_fits_the_notebook_width():
+    """Three panels of 32 filters stay within max_width inches, so JupyterLab shows them at their
+    size (at 1440x900 a wider figure is shrunk, and its titles fall below 10 px)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from course_lib.viz.training import plot_filters
+    w = np.random.default_rng(0).normal(size=(32, 3, 5, 5))
+    fig = plot_filters({"before": w, "after": w, "change": w})
+    width, height = fig.get_size_inches()
+    assert width <= 9.5 + 1e-9 and height > 0
+    assert fig.get_size_inches()[0] * fig.dpi <= 990  # JupyterLab's notebook width at 1440 px
+    small = plot_filters(w[:4])
+    assert small.get_size_inches()[0] >= 2.5  # a small grid is not blown up or shrunk below readable

@@ -137,12 +137,13 @@ def plot_history(history, smooth=50, title=None):
     return fig
 
 
-def plot_filters(weights, title="first-layer filters", ncols=None, scale=0.45):
+def plot_filters(weights, title="first-layer filters", ncols=None, scale=0.45, max_width=9.5):
     """Draw :func:`filter_grid` of conv weights (F, C, k, k), C = 1 or 3.
 
     ``weights`` may also be a dict {panel title: weights} to draw several sets side by side
     (e.g. the filters before and after training, and their change); ``title`` is then the
-    figure's title.
+    figure's title. The figure is at most ``max_width`` inches wide: JupyterLab shows a wider
+    one shrunk to the notebook's width, and its titles with it (below 10 px at 1440x900).
     """
     sets = dict(weights) if isinstance(weights, dict) else {title: weights}
     if not sets:
@@ -150,6 +151,8 @@ def plot_filters(weights, title="first-layer filters", ncols=None, scale=0.45):
     grids = {name: filter_grid(w, ncols=ncols) for name, w in sets.items()}
     h, w = next(iter(grids.values())).shape[:2]
     panel = (max(2.5, scale * w / 2), max(2.5, scale * h / 2))
+    shrink = min(1.0, max_width / (panel[0] * len(grids)))
+    panel = (panel[0] * shrink, panel[1] * shrink)
     fig, axes = plt.subplots(1, len(grids), figsize=(panel[0] * len(grids), panel[1] + 0.3), squeeze=False)
     for ax, (name, grid), wts in zip(axes[0], grids.items(), sets.values()):
         ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
