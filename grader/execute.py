@@ -12,7 +12,6 @@ instructor's stubs, not the student's text), are the ones tests see as proxies.
 """
 from __future__ import annotations
 
-import os
 import time
 
 import nbformat

@@ -2,7 +2,6 @@
 never overwrites exercises/ (where students work), generate refuses over uncommitted changes,
 the exchange exists before the first release, and feedback shows its math with no network."""
 import os
-import shutil
 import stat
 import subprocess
 import sys

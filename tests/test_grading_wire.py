@@ -1,6 +1,5 @@
 """The data-only channel (grader/wire.py) and the tester's proxies (grader/proxy.py), checked
 without a worker: what round-trips, what is refused, and how in-place writes travel."""
-import json
 import pathlib
 import pickle
 import socket

@@ -243,7 +243,7 @@ def test_lms_zip_with_traversal_links_and_duplicate_names(tmp_path):
     zpath = tmp_path / "lms.zip"
     with zipfile.ZipFile(zpath, "w") as z:
         z.writestr(f"carol_{TINY}.ipynb", good)
-        z.writestr(f"../../grader/gradebook.db", "overwritten?")
+        z.writestr("../../grader/gradebook.db", "overwritten?")
         z.writestr(f"/tmp/evil_{TINY}.ipynb", good)
         z.writestr(f"mallory_{TINY}.ipynb", good)
         with warnings.catch_warnings():
