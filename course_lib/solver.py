@@ -16,7 +16,8 @@ from tqdm.auto import tqdm
 
 from . import optim, snapshot
 from .layers import SoftmaxWithLoss
-from .threads import ThreadTuner
+from .replicas import Replicas
+from .threads import Plan, ThreadTuner
 
 LR_POLICIES = tuple(optim.LR_POLICIES)
 
@@ -45,6 +46,7 @@ class SGDSolver:
         self.epoch = 0
         self._perm, self._cursor = None, 0
         self._tuner = None  # course_lib.threads.ThreadTuner, made by the first train(threads="auto")
+        self._replicas = None  # course_lib.replicas.Replicas, made by the first step that splits its batch
         self.threads_used = None
         self.history = {"iter": [], "loss": [], "lr": [],
                         "eval_iter": [], "epoch": [], "train_acc": [], "val_acc": [], "val_loss": []}
@@ -62,11 +64,16 @@ class SGDSolver:
         return optim.learning_rate(h["lr_policy"], h["lr"], self.iter if t is None else t,
                                    gamma=h["gamma"], power=h["power"], stepsize=h["stepsize"])
 
-    def step(self, xb, yb):
-        """One SGD iteration on a mini-batch; returns its loss."""
-        self.net.zero_diff()
-        loss = self.net.forward(xb, yb)
-        self.net.backward(input_diff=False)  # nothing learns from dE/dx of the images
+    def step(self, xb, yb, replicas=1):
+        """One SGD iteration on a mini-batch; returns its loss. ``replicas > 1`` splits the batch
+        across that many replicas of the net running at once (:mod:`course_lib.replicas`): the
+        same gradient, computed on several cores."""
+        if replicas > 1:
+            loss = self._replicas_of(replicas).forward_backward(xb, yb)
+        else:
+            self.net.zero_diff()
+            loss = self.net.forward(xb, yb)
+            self.net.backward(input_diff=False)  # nothing learns from dE/dx of the images
         lr, mu, wd = self.learning_rate(), self.hyper["momentum"], self.hyper["weight_decay"]
         for name, blob in self.net.params().items():
             blob.data[...], self.velocity[name] = optim.sgd_momentum(
@@ -76,6 +83,14 @@ class SGDSolver:
         self.history["lr"].append(lr)
         self.iter += 1
         return loss
+
+    def _replicas_of(self, n):
+        r = self._replicas
+        if r is None or r.n != n or r.net is not self.net:
+            if r is not None:
+                r.close()
+            self._replicas = r = Replicas(self.net, n)
+        return r
 
     def _next_batch(self, n):
         """Indices of the next mini-batch; a new permutation starts each epoch."""
@@ -94,25 +109,37 @@ class SGDSolver:
 
         Every ``eval_every`` iterations (default: once per epoch) and at the end, records the
         accuracy on up to ``train_eval_size`` training examples and on ``val`` = (X_val, y_val).
-        ``threads="auto"`` times steps with one BLAS thread and with every core and keeps the
-        faster (:mod:`course_lib.threads`); None leaves the BLAS's own setting.
+        ``threads="auto"`` times steps with one BLAS thread, with every core in the BLAS and with one
+        replica of the net per core, and keeps the fastest (:mod:`course_lib.threads`); an integer
+        n trains n replicas with one BLAS thread each (1: one core); None leaves the BLAS's own
+        setting and uses one replica.
         """
         X, y = self._check_data(X, y)
         per_epoch = -(-len(X) // self.hyper["batch_size"])
         if iterations is None:
             iterations = per_epoch * (1 if epochs is None else epochs)
         eval_every = eval_every or per_epoch
-        if threads == "auto" and self._tuner is None:
-            self._tuner = ThreadTuner()
-        tuner = self._tuner if threads == "auto" else None
+        if threads == "auto":
+            if self._tuner is None or self._tuner.fixed:
+                self._tuner = ThreadTuner()
+            tuner = self._tuner
+        elif threads is None:
+            tuner = None
+        elif isinstance(threads, (int, np.integer)) and not isinstance(threads, bool) and threads >= 1:
+            tuner = ThreadTuner(plans=[Plan(int(threads), 1)])
+        else:
+            raise ValueError(f"SGDSolver.train: threads must be 'auto', None or a count >= 1, got {threads!r}")
         bar = tqdm(range(iterations), desc="train", unit="it", disable=not progress, leave=True)
         try:
             for i in bar:
                 idx = self._next_batch(len(X))
-                loss = tuner.run(lambda: self.step(X[idx], y[idx])) if tuner else self.step(X[idx], y[idx])
+                if tuner:
+                    loss = tuner.run(lambda: self.step(X[idx], y[idx], replicas=tuner.replicas))
+                else:
+                    loss = self.step(X[idx], y[idx])
                 if progress and (i % 10 == 0 or i == iterations - 1):
                     bar.set_postfix(loss=f"{loss:.3f}", epoch=self.epoch,
-                                    **({"threads": tuner.threads} if tuner and tuner.threads else {}))
+                                    **({"cores": f"{tuner.replicas}x{tuner.threads}"} if tuner and tuner.threads else {}))
                 if (i + 1) % eval_every == 0 or i == iterations - 1:
                     self._evaluate(X, y, val, train_eval_size)
         finally:

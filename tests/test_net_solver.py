@@ -246,30 +246,33 @@ def test_thread_tuner_respects_an_explicit_thread_count(monkeypatch):
     assert ThreadTuner().candidates == []
 
 
-def test_thread_tuner_keeps_the_faster_count_and_restores_the_blas_setting():
+def test_thread_tuner_keeps_the_fastest_plan_and_restores_the_blas_setting():
     import time
 
     from course_lib import threads
     if not threads.ThreadTuner().candidates:
         pytest.skip("needs threadpoolctl and more than one core")
     tuner = threads.ThreadTuner(trials=2, recheck=3)
-    fast = tuner.candidates[-1]
+    plans = tuner.candidates
+    assert plans[0] == (1, 1) and plans[-1] == (threads.cores(), 1)  # one core; one replica per core
+    fast = plans[-1]
 
-    def step():  # pretend that every core is 1.5x faster
-        time.sleep(0.02 if tuner.threads == fast else 0.03)
-        return tuner.threads
+    def step():  # pretend that one replica per core is 1.5x faster than anything else
+        time.sleep(0.02 if (tuner.replicas, tuner.threads) == fast else 0.03)
+        return (tuner.replicas, tuner.threads)
 
-    seen = [tuner.run(step) for _ in range(5)]  # warm-up; trials 1, all, 1, all
+    seen = [tuner.run(step) for _ in range(1 + 2 * len(plans))]  # warm-up; every plan twice, alternately
     assert tuner.choice == fast
-    seen += [tuner.run(step) for _ in range(3)]  # the choice for `recheck` steps, then it measures again
-    assert seen[1:] == [1, fast, 1, fast, fast, fast, fast]
+    assert seen[1:] == plans + plans
+    seen = [tuner.run(step) for _ in range(3)]  # the choice for `recheck` steps, then it measures again
+    assert seen == [fast] * 3
     assert tuner.choice is None and tuner.timings == {}
-    assert tuner.run(step) == 1
+    assert tuner.run(step) == plans[0]
     tuner.restore()
-    assert tuner.threads is None
+    assert tuner.threads is None and tuner.replicas == 1
 
 
-def test_thread_tuner_stops_trying_a_much_slower_count():
+def test_thread_tuner_stops_trying_much_slower_plans():
     import time
 
     from course_lib import threads
@@ -277,10 +280,36 @@ def test_thread_tuner_stops_trying_a_much_slower_count():
     if not tuner.candidates:
         pytest.skip("needs threadpoolctl and more than one core")
 
-    def step():  # every core much slower, as on a machine busy with other jobs
-        time.sleep(0.011 if tuner.threads == 1 else 0.05)
-        return tuner.threads
+    def step():  # every extra core much slower, as on a machine busy with other jobs
+        time.sleep(0.011 if (tuner.replicas, tuner.threads) == (1, 1) else 0.05)
+        return (tuner.replicas, tuner.threads)
 
-    seen = [tuner.run(step) for _ in range(5)]  # warm-up, 1, all (5x slower): decided
-    assert seen[1:] == [1, tuner.candidates[-1], 1, 1] and tuner.choice == 1
+    seen = [tuner.run(step) for _ in range(1 + len(tuner.candidates) + 2)]  # warm-up, each plan once: decided
+    assert seen[1:] == tuner.candidates + [(1, 1), (1, 1)] and tuner.choice == (1, 1)
     tuner.restore()
+
+
+def test_solver_trains_replicas_with_one_blas_thread_each():
+    from threadpoolctl import threadpool_info
+
+    from course_lib import threads
+    if threads.ThreadpoolController is None:
+        pytest.skip("needs threadpoolctl")
+    net = lenet(seed=0)
+    solver = SGDSolver(net, batch_size=8)
+    seen = []
+    real = solver.step
+
+    def spy(xb, yb, replicas=1):
+        seen.append((replicas, [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]))
+        return real(xb, yb, replicas=replicas)
+
+    solver.step = spy
+    rng = np.random.default_rng(0)
+    solver.train(rng.normal(size=(32, 1, 28, 28)), rng.integers(0, 10, 32), iterations=3, progress=False,
+                 threads=2)
+    assert [r for r, _ in seen] == [2, 2, 2]
+    assert all(t and set(t) == {1} for _, t in seen)  # one BLAS thread in each replica
+    assert solver.threads_used == (2, 1)
+    with pytest.raises(ValueError, match="threads must be"):
+        solver.train(np.zeros((4, 1, 28, 28)), np.zeros(4, int), iterations=1, threads=0)
