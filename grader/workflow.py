@@ -317,6 +317,14 @@ class Course:
             return {s.student.id: (s.score, s.max_score)
                     for s in gb.find_assignment(aid).submissions}
 
+    def auto_scores(self, aid: str) -> dict:
+        """student -> (automatic score, its maximum): the points the tests decide, without the
+        written answers an instructor grades by hand."""
+        from nbgrader.api import Gradebook
+        with Gradebook(self.db_url()) as gb:
+            return {s.student.id: (s.code_score, s.max_code_score)
+                    for s in gb.find_assignment(aid).submissions}
+
     def test_results(self, student: str, aid: str) -> dict:
         """grade_id -> (auto_score, max_score) for every test of a graded submission."""
         from nbgrader.api import Gradebook
@@ -451,7 +459,7 @@ def mutation_suite(aids, root: str, jobs: int = 2, timeout: int = 20, feedback: 
     them students of one `nbgrader autograde` call per job; the submissions are dealt
     round-robin to `jobs` copies of one generated course (separate gradebooks, no
     locking) graded in parallel.  `timeout` (per cell) keeps runaway mutants cheap.
-    Returns ({aid: {student: (score, max_score, description)}},
+    Returns ({aid: {student: (automatic score, its maximum, description)}},
              {(aid, student): Course that graded it}, {(aid, student): seconds})."""
     from concurrent.futures import ThreadPoolExecutor
     base = scratch_course(aids, into=os.path.join(root, "course0"))
@@ -480,7 +488,7 @@ def mutation_suite(aids, root: str, jobs: int = 2, timeout: int = 20, feedback: 
     with ThreadPoolExecutor(jobs) as pool:
         for secs in pool.map(grade, courses):
             seconds.update(secs)
-    scores = {id(c): {aid: c.scores(aid) for aid in aids} for c in courses}
+    scores = {id(c): {aid: c.auto_scores(aid) for aid in aids} for c in courses}
     results = {aid: {} for aid in aids}
     for (aid, student), course in where.items():
         score, max_score = scores[id(course)][aid].get(student, (None, None))
