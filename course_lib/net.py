@@ -4,6 +4,7 @@ import numpy as np
 
 from .layers import AvePool, Conv, InnerProduct, MaxPool, ReLU, SoftmaxWithLoss
 from .layers.base import Layer, LossLayer
+from .layers.fillers import gaussian
 
 
 class Net:
@@ -136,16 +137,30 @@ def lenet(num_classes=10, seed=0, dtype=np.float64):
     ]))
 
 
-def cifar10_quick(num_classes=10, seed=0, dtype=np.float64):
+# The weight fillers of Caffe's cifar10_quick prototxt: gaussians with a std chosen per layer for
+# its inputs (raw 0..255 pixels minus the mean image), biases 0.
+CIFAR10_QUICK_STD = {"conv1": 1e-4, "conv2": 0.01, "conv3": 0.01, "ip1": 0.1, "ip2": 0.1}
+
+
+def cifar10_quick(num_classes=10, seed=0, dtype=np.float64, fillers="xavier"):
     """Caffe's cifar10_quick (examples/cifar10/cifar10_quick_train_test.prototxt), (N, 3, 32, 32) inputs.
 
     conv1 32@5x5 pad 2 -> pool1 max 3/2 -> relu1 -> conv2 32@5x5 pad 2 -> relu2 -> pool2 ave 3/2
     -> conv3 64@5x5 pad 2 -> relu3 -> pool3 ave 3/2 -> ip1 64 -> ip2 -> loss.
     Caffe's pooling rounds output sizes up (ceil mode): 32 -> 16 -> 8 -> 4. Biases learn at twice
     the learning rate (``lr_mult: 2``), as in the prototxt.
+
+    ``fillers``: "xavier" (the default) starts every layer with Caffe's xavier filler, which keeps
+    a layer's output on the scale of its input whatever that scale is: right for pixels in [0, 1]
+    and learning rates around 0.01. "caffe" uses the prototxt's own gaussian fillers
+    (``CIFAR10_QUICK_STD``: std 1e-4 for conv1, 0.01 for conv2 and conv3, 0.1 for ip1 and ip2),
+    made for what Caffe feeds this net -- raw 0..255 pixels minus the mean image -- and its
+    solver's learning rate 0.001 (lecture 8 trains it that way).
     """
-    s = _seeds(seed, 5)
-    return _bias_lr_mult(Net([
+    if fillers not in ("xavier", "caffe"):
+        raise ValueError(f"cifar10_quick: fillers must be 'xavier' or 'caffe', got {fillers!r}")
+    s = _seeds(seed, 6)
+    net = _bias_lr_mult(Net([
         ("conv1", Conv(3, 32, 5, pad=2, seed=s[0], dtype=dtype)),
         ("pool1", MaxPool(3, 2, ceil_mode=True)),
         ("relu1", ReLU()),
@@ -159,3 +174,10 @@ def cifar10_quick(num_classes=10, seed=0, dtype=np.float64):
         ("ip2", InnerProduct(64, num_classes, seed=s[4], dtype=dtype)),
         ("loss", SoftmaxWithLoss()),
     ]))
+    if fillers == "caffe":
+        rng = np.random.default_rng(s[5])
+        for name, layer in net.layers:
+            if name in CIFAR10_QUICK_STD:
+                weight = layer.params["weight"]
+                weight.data[...] = gaussian(weight.shape, CIFAR10_QUICK_STD[name], rng, dtype)
+    return net

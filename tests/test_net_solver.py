@@ -313,3 +313,20 @@ def test_solver_trains_replicas_with_one_blas_thread_each():
     assert solver.threads_used == (2, 1)
     with pytest.raises(ValueError, match="threads must be"):
         solver.train(np.zeros((4, 1, 28, 28)), np.zeros(4, int), iterations=1, threads=0)
+
+
+def test_cifar10_quick_caffe_fillers_follow_the_prototxt():
+    # the std of each gaussian filler in Caffe's examples/cifar10/cifar10_quick_train_test.prototxt
+    prototxt_std = {"conv1": 0.0001, "conv2": 0.01, "conv3": 0.01, "ip1": 0.1, "ip2": 0.1}
+    net = cifar10_quick(seed=0, fillers="caffe")
+    for name, layer in net.layers:
+        if name in prototxt_std:
+            w = layer.params["weight"].data
+            assert abs(w.mean()) < 0.05 * prototxt_std[name] * 3, name  # centred
+            assert w.std() == pytest.approx(prototxt_std[name], rel=0.05 if w.size > 2000 else 0.15), name
+            assert not layer.params["bias"].data.any(), name
+    xavier = cifar10_quick(seed=0)  # the default is unchanged: Caffe's xavier filler, U(-a, a), a = sqrt(3/fan_in)
+    w = xavier.params()["conv1.weight"].data
+    assert np.abs(w).max() <= np.sqrt(3 / 75) and w.std() == pytest.approx(np.sqrt(1 / 75), rel=0.1)
+    with pytest.raises(ValueError, match="fillers must be"):
+        cifar10_quick(fillers="gaussian")

@@ -13,3 +13,8 @@ def xavier(shape, fan_in, rng, dtype=np.float64):
 def constant(shape, value=0.0, dtype=np.float64):
     """Caffe's "constant" filler (biases start at 0)."""
     return np.full(shape, value, dtype=dtype)
+
+
+def gaussian(shape, std, rng, dtype=np.float64):
+    """Caffe's "gaussian" filler: N(0, std^2), the std chosen by hand per layer in the prototxt."""
+    return rng.normal(0.0, std, size=shape).astype(dtype)
