@@ -35,24 +35,40 @@ def offsets(k, stride, top_hw):
             yield p, q, (slice(None), slice(None), slice(p, p + stride * ho, stride), slice(q, q + stride * wo, stride))
 
 
+def phases(xp, k, stride):
+    """{(a, b): xp[:, :, a::stride, b::stride]} for the phases a, b < min(k, stride) that windows use,
+    each copied once into contiguous memory (no copy for stride 1). Offset (p, q) of every window is
+    then a plain slice of phase (p % stride, q % stride): rows p // stride + i, columns q // stride + j.
+    Nine strided gathers of a 3x3/2 pooling become four, and every pass runs on contiguous rows."""
+    if stride == 1:
+        return {(0, 0): xp}
+    m = min(k, stride)
+    return {(a, b): np.ascontiguousarray(xp[:, :, a::stride, b::stride]) for a in range(m) for b in range(m)}
+
+
 def window_max(xp, k, stride, top_hw):
     """(max of every window, flat index into xp of its winner). A tie goes to the first maximum in
     row-major order (Caffe's rule); a NaN never wins."""
     n, c, hp, wp = xp.shape
+    ho, wo = top_hw
+    planes = phases(xp, k, stride)
     top = np.full((n, c) + tuple(top_hw), -np.inf, dtype=xp.dtype)
     arg = np.zeros(top.shape, dtype=np.min_scalar_type(k * k - 1))  # winning offset p*k + q; uint8 streams fast
-    for p, q, index in offsets(k, stride, top_hw):
-        v = np.ascontiguousarray(xp[index])  # one strided read; the passes below run on contiguous memory
-        better = v > top  # strict: a later equal value never replaces the first maximum
-        np.fmax(top, v, out=top)  # fmax, not maximum: a NaN never wins, as with ">"
-        # Offsets come in increasing order, so "this offset where better" is a maximum: arithmetic on the
-        # mask is ~10x faster than a masked assignment (arg[better] = ..., np.where, np.copyto).
-        np.maximum(arg, better * arg.dtype.type(p * k + q), out=arg)
+    for p in range(k):
+        for q in range(k):
+            a, b = p // stride, q // stride
+            v = planes[p % stride, q % stride][:, :, a:a + ho, b:b + wo]  # offset (p, q) of every window
+            better = v > top  # strict: a later equal value never replaces the first maximum
+            np.fmax(top, v, out=top)  # fmax, not maximum: a NaN never wins, as with ">"
+            # Offsets come in increasing order, so "this offset where better" is a maximum: arithmetic on the
+            # mask is ~10x faster than a masked assignment (arg[better] = ..., np.where, np.copyto).
+            np.maximum(arg, better * arg.dtype.type(p * k + q), out=arg)
     # Flat index of the winner in xp, built in place (no big temporaries): offset, window corner, map start.
-    ho, wo = top_hw
-    winner = (np.arange(k).reshape(k, 1) * wp + np.arange(k)).ravel()[arg]
-    winner += stride * np.arange(ho).reshape(ho, 1) * wp + stride * np.arange(wo)
-    winner += np.arange(n * c).reshape(n, c, 1, 1) * (hp * wp)
+    # int32 while xp is small enough: half the memory traffic of int64.
+    itype = np.int32 if xp.size < 2**31 else np.int64
+    winner = (np.arange(k, dtype=itype).reshape(k, 1) * wp + np.arange(k, dtype=itype)).ravel()[arg]
+    winner += (stride * np.arange(ho, dtype=itype).reshape(ho, 1) * wp + stride * np.arange(wo, dtype=itype)).astype(itype)
+    winner += np.arange(n * c, dtype=itype).reshape(n, c, 1, 1) * itype(hp * wp)
     return top, winner
 
 
