@@ -309,7 +309,7 @@ def draw_im2col(x_hw, kernel_size, stride=1, pad=0, highlight=0):
         p, q = divmod(r, k)
         ax.text(-0.2, -r - 0.5, f"(p,q)=({p},{q})", ha="right", va="center", fontsize=8)
     for c in range(cols.shape[1]):
-        ax.text(c + 0.5, 0.15, "{},{}".format(*divmod(c, wo)), ha="center", va="bottom", fontsize=7)
+        ax.text(c + 0.5, 0.15, "{},{}".format(*divmod(c, wo)), ha="center", va="bottom", fontsize=8)
     _finish(ax, f"im2col matrix ({cols.shape[0]} x {cols.shape[1]}):\ncolumn = one output pixel (i, j), row = offset (p, q)",
             (-3.2, cols.shape[1] + 0.2), (-max(xp.shape[0], cols.shape[0]) - 0.2, 0.9))
     fig.tight_layout()
