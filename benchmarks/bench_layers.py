@@ -14,7 +14,9 @@ sides, next to numpy's single-precision GEMM peak on square matrices, measured i
 Every case runs in a fresh process of its own (see ``run_all``).
 A training step is zero_diff, forward with labels, backward and an SGD update (momentum 0.9,
 weight decay 5e-4, biases at twice the learning rate as in Caffe's nets): LeNet with a batch of
-64 1x28x28 images, cifar10_quick with 100 3x32x32.
+64 1x28x28 images, cifar10_quick with 100 3x32x32. With two threads the steps are timed twice:
+with two BLAS threads, and split across two replicas of the net with one BLAS thread each
+(``course_lib.replicas``; ``SGDSolver.train`` picks whichever is faster).
 With one thread the clock is the CPU time of the process; with two it has to be the wall clock
 (CPU time adds up both threads), so those figures also count time lost to other jobs.
 
@@ -293,11 +295,21 @@ def bench_steps(repeats, with_torch, case=None):
                        for b, tp in zip(net.params().values(), (g["params"][0] for g in tparams)))
             print(f"  {name}: after one step from the same weights, largest weight difference ours vs torch {diff:.1e}")
         fns["ours"] = lambda: solver.step(x, y)
+        if THREADS > 1 and threadpoolctl is not None:  # what SGDSolver.train can choose: a replica per core
+
+            def replicas_step():
+                with threadpoolctl.threadpool_limits(1, user_api="blas"):
+                    return solver.step(x, y, replicas=THREADS)
+
+            fns["replicas"] = replicas_step
         t = median_times(fns, repeats)
-        if with_torch:
-            ratios[name] = row(f"{name} step, batch {shape}", t["ours"], t["torch"], "torch")
-        else:
-            print(f"  {name} step, batch {shape}: ours {t['ours'] * 1e3:.3f} ms")
+        for key, how in (("ours", ""), ("replicas", f" {THREADS} replicas x 1 BLAS thread")):
+            if key not in t:
+                continue
+            if with_torch:
+                ratios[name + how] = row(f"{name} step{how}, batch {shape}", t[key], t["torch"], "torch")
+            else:
+                print(f"  {name} step{how}, batch {shape}: ours {t[key] * 1e3:.3f} ms")
     return ratios
 
 
