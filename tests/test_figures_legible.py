@@ -59,9 +59,8 @@ def _legibility_hook(out_path):
     real_close = plt.close
 
     def title(fig):
-        sup = getattr(fig, "_suptitle", None)
-        if sup is not None and sup.get_text().strip():
-            return sup.get_text()
+        if fig.get_suptitle().strip():
+            return fig.get_suptitle()
         titles = [t for ax in fig.axes if ax.get_visible()
                   for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t]
         return " | ".join(titles) or "(untitled)"
