@@ -192,10 +192,11 @@ def plot_confusion(cm, class_names=None, title="confusion matrix (rows: true, co
     return fig
 
 
-def plot_predictions(images, y_true, y_pred=None, class_names=None, ncols=8, title=None):
+def plot_predictions(images, y_true, y_pred=None, class_names=None, ncols=8, title=None, max_width=9.5):
     """A grid of images (N, C, H, W) titled "predicted (true)"; wrong predictions in red.
 
     With ``y_pred=None`` each image is titled with its label only (a look at the data).
+    At most ``max_width`` inches wide: JupyterLab shrinks a wider figure, and its titles with it.
     """
     disp = to_display(images)
     y_true = np.asarray(y_true)
@@ -208,7 +209,8 @@ def plot_predictions(images, y_true, y_pred=None, class_names=None, ncols=8, tit
     name = (lambda k: str(class_names[k])) if class_names is not None else str
     ncols = min(int(ncols), len(disp))
     nrows = -(-len(disp) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.5 * ncols, (1.7 if labels_only else 2.0) * nrows + 0.4),
+    cell = min(1.5, max_width / ncols)  # inches per image
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, (cell + (0.2 if labels_only else 0.5)) * nrows + 0.4),
                              squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
