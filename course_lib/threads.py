@@ -47,7 +47,7 @@ class ThreadTuner:
     tuner, so a choice outlives one ``train`` call. ``plans``: the plans to choose from instead
     (one plan: use it), e.g. ``[Plan(2, 1)]`` for two replicas with one BLAS thread each."""
 
-    def __init__(self, trials=2, recheck=500, min_seconds=0.01, plans=None):
+    def __init__(self, trials=3, recheck=500, min_seconds=0.01, plans=None):
         self.trials, self.recheck, self.min_seconds = trials, recheck, min_seconds
         self.threads = None  # the BLAS limit in force now; None: the BLAS's own setting
         self.replicas = 1  # replicas the step should use now
@@ -66,27 +66,24 @@ class ThreadTuner:
                 self.candidates = [Plan(1, 1)] + ([Plan(1, most)] if most > 1 else []) + [Plan(n, 1)]
         self._limit = None  # the first limit set: it remembers the BLAS's own setting
         self._since_choice = 0
-        self._warm = False
+        self._warmed = set()  # plans whose first step (buffers, replicas to build) has run, untimed
 
     def run(self, step):
         if not self.candidates:
             return step()
-        if not self._warm:  # the first step allocates buffers: untimed; a small net stops here
-            if self.fixed:
-                self._set(self.candidates[0])
-            t0 = time.perf_counter()
-            out = step()
-            self._warm = True
-            if time.perf_counter() - t0 < self.min_seconds and not self.fixed:
-                self.candidates = []
-            return out
         trying = None if self.choice is not None else \
             min(self.candidates, key=lambda p: len(self.timings.get(p, [])))  # alternate
-        self._set(self.choice if trying is None else trying)
+        plan = self.choice if trying is None else trying
+        self._set(plan)
         t0 = time.perf_counter()
         out = step()
         seconds = time.perf_counter() - t0
-        if trying is None:
+        if plan not in self._warmed:  # a plan's first step allocates (replicas: copies of the net): untimed
+            self._warmed.add(plan)
+            if len(self._warmed) == 1 and seconds < self.min_seconds and not self.fixed:
+                self.restore()  # a small net: threads cannot pay for themselves
+                self.candidates = []
+        elif trying is None:
             self._since_choice += 1
             if self._since_choice >= self.recheck:  # the machine's load changes: measure again
                 self.choice, self.timings, self._since_choice = None, {}, 0

@@ -261,9 +261,10 @@ def test_thread_tuner_keeps_the_fastest_plan_and_restores_the_blas_setting():
         time.sleep(0.02 if (tuner.replicas, tuner.threads) == fast else 0.03)
         return (tuner.replicas, tuner.threads)
 
-    seen = [tuner.run(step) for _ in range(1 + 2 * len(plans))]  # warm-up; every plan twice, alternately
+    # each plan: an untimed first step (it allocates), then timed; then every plan again, alternately
+    seen = [tuner.run(step) for _ in range(3 * len(plans))]
     assert tuner.choice == fast
-    assert seen[1:] == plans + plans
+    assert seen == [p for p in plans for _ in (0, 1)] + plans
     seen = [tuner.run(step) for _ in range(3)]  # the choice for `recheck` steps, then it measures again
     assert seen == [fast] * 3
     assert tuner.choice is None and tuner.timings == {}
@@ -284,8 +285,8 @@ def test_thread_tuner_stops_trying_much_slower_plans():
         time.sleep(0.011 if (tuner.replicas, tuner.threads) == (1, 1) else 0.05)
         return (tuner.replicas, tuner.threads)
 
-    seen = [tuner.run(step) for _ in range(1 + len(tuner.candidates) + 2)]  # warm-up, each plan once: decided
-    assert seen[1:] == tuner.candidates + [(1, 1), (1, 1)] and tuner.choice == (1, 1)
+    seen = [tuner.run(step) for _ in range(2 * len(tuner.candidates) + 2)]  # each plan warmed and timed once: decided
+    assert seen == [p for p in tuner.candidates for _ in (0, 1)] + [(1, 1), (1, 1)] and tuner.choice == (1, 1)
     tuner.restore()
 
 
