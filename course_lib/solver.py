@@ -109,8 +109,8 @@ class SGDSolver:
 
         Every ``eval_every`` iterations (default: once per epoch) and at the end, records the
         accuracy on up to ``train_eval_size`` training examples and on ``val`` = (X_val, y_val).
-        ``threads="auto"`` times steps with one BLAS thread, with every core in the BLAS and with one
-        replica of the net per core, and keeps the fastest (:mod:`course_lib.threads`); an integer
+        ``threads="auto"`` times steps on one core (one BLAS thread) and with one replica of the net
+        per core, and keeps the faster (:mod:`course_lib.threads`); an integer
         n trains n replicas with one BLAS thread each (1: one core); None leaves the BLAS's own
         setting and uses one replica.
         """

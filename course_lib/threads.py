@@ -1,13 +1,16 @@
-"""How training uses the CPU's cores: one BLAS thread, every core inside each GEMM, or one
-replica of the net per core (:mod:`course_lib.replicas`) -- whichever is fastest now.
+"""How training uses the CPU's cores: one core, or one replica of the net per core
+(:mod:`course_lib.replicas`) -- whichever is faster now.
 
-A second BLAS thread helps a big square GEMM, but a convolution's GEMMs are skinny (32 or 64
-rows) and OpenBLAS's threads gain little on them; splitting the mini-batch across replicas, one
-BLAS thread each, keeps both cores busy for the whole step (measured on a 2-core AMD EPYC:
-cifar10_quick 192 ms per step on one core, 185 ms with two BLAS threads, 107 ms with two
-replicas). On a machine busy with other jobs any extra thread can lose instead. So the solver
-measures instead of guessing: it times real training steps under each plan, alternately, keeps
-the fastest, and measures again every ``recheck`` steps.
+Why replicas and not numpy's BLAS threads: a convolution's GEMMs are skinny (32 or 64 rows) and
+OpenBLAS's threads gain little on them, and its idle threads spin for a while after each call,
+taking a core from whatever runs next. Splitting the mini-batch across replicas, one BLAS
+thread each, keeps both cores busy for the whole step. Measured on a 2-core AMD EPYC,
+cifar10_quick, batch 100: 185-192 ms per step on one core, 150-185 ms with two BLAS threads,
+104-107 ms with two replicas (and 160 ms with two replicas right after steps on two BLAS
+threads, which is why the tuner does not mix the two). On a machine busy with other jobs an
+extra thread can lose instead. So the solver measures instead of guessing: it times real
+training steps under each plan, alternately, keeps the faster, and measures again every
+``recheck`` steps.
 
 Needs ``threadpoolctl`` (a dependency of course_lib); without it, or when the environment sets
 OPENBLAS_NUM_THREADS, OMP_NUM_THREADS or MKL_NUM_THREADS (someone decided: a grader's sandbox, a
@@ -61,9 +64,8 @@ class ThreadTuner:
             self.candidates = [Plan(*p) for p in plans]
         elif self._controller is not None:
             n = cores()
-            most = min(n, max((lib["num_threads"] for lib in self._controller.info()), default=1))
             if n > 1:
-                self.candidates = [Plan(1, 1)] + ([Plan(1, most)] if most > 1 else []) + [Plan(n, 1)]
+                self.candidates = [Plan(1, 1), Plan(n, 1)]
         self._limit = None  # the first limit set: it remembers the BLAS's own setting
         self._since_choice = 0
         self._warmed = set()  # plans whose first step (buffers, replicas to build) has run, untimed

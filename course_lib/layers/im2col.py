@@ -76,6 +76,8 @@ class ColBuffer:
     - **Layout**: columns ordered (y, x, n) (``batch_last``), so every copy in im2col and col2im
       moves runs of W'*n contiguous numbers; :meth:`to_image` and :meth:`to_cols` convert between
       a top (n, F, H', W') and that order.
+    - **Two passes** for stride 1 (:func:`_im2col_stride1`): short runs of W'*n numbers are what
+      makes a copy slow, so the k*k strided copies become k short ones and k long ones.
     """
 
     max_cols = 1 << 20
@@ -94,9 +96,14 @@ class ColBuffer:
         step = max(1, self.max_cols // per_image)
         ws = self._buffer(per_image * n, x.dtype)
         self._sizes = c, h, w, ho, wo
-        self.chunks = [(slice(i, min(i + step, n)),
-                        im2col(x[i:i + step], k, s, p, batch_last=True, out=ws[i * per_image:]))
-                       for i in range(0, n, step)]
+        if s == 1:
+            rows = self._buffer(c * k * (h + 2 * p) * wo * min(step, n), x.dtype, "_rows")
+            self.chunks = [(slice(i, min(i + step, n)), _im2col_stride1(x[i:i + step], k, p, ws[i * per_image:], rows))
+                           for i in range(0, n, step)]
+        else:
+            self.chunks = [(slice(i, min(i + step, n)),
+                            im2col(x[i:i + step], k, s, p, batch_last=True, out=ws[i * per_image:]))
+                           for i in range(0, n, step)]
         return self.chunks
 
     def kept(self):
@@ -118,10 +125,49 @@ class ColBuffer:
         """Adjoint of a chunk's im2col: (C*k*k, H'*W'*n) -> (n, C, H, W)."""
         c, h, w, ho, wo = self._sizes
         x_shape = (dcols.shape[1] // (ho * wo), c, h, w)
+        if self.stride == 1:
+            return _col2im_stride1(dcols, x_shape, self.kernel_size, self.pad)
         return col2im(dcols, x_shape, self.kernel_size, self.stride, self.pad, batch_last=True)
 
-    def _buffer(self, size, dtype):
-        ws = self._workspace
+    def _buffer(self, size, dtype, name="_workspace"):
+        ws = getattr(self, name, None)
         if ws is None or ws.size < size or ws.dtype != dtype:
-            self._workspace = ws = np.empty(size, dtype=dtype)
+            ws = np.empty(size, dtype=dtype)
+            setattr(self, name, ws)
         return ws
+
+
+def _im2col_stride1(x, k, pad, out, rows):
+    """:func:`im2col` with stride 1 and ``batch_last``, in two passes (``out``, ``rows``: buffers).
+
+    Pass 1, along each row: rows[c, q, Y, x, n] = xp[c, Y, x + q, n], k copies in runs of W'*n.
+    Pass 2, down the columns: cols[c, p, q, (y, x, n)] = rows[c, q, (y + p, x, n)]: for each p one
+    copy of contiguous runs of H'*W'*n numbers, because (y + p, x, n) is a shift of the flat index.
+    """
+    n, c, h, w = x.shape
+    hp, ho, wo = h + 2 * pad, h + 2 * pad - k + 1, w + 2 * pad - k + 1
+    xp = np.pad(x.transpose(1, 2, 3, 0), [(0, 0), (pad, pad), (pad, pad), (0, 0)])  # (C, Hp, Wp, n)
+    r = rows[:c * k * hp * wo * n].reshape(c, k, hp, wo, n)
+    for q in range(k):
+        r[:, q] = xp[:, :, q:q + wo]
+    r = r.reshape(c, k, hp * wo * n)
+    cols = out[:c * k * k * ho * wo * n].reshape(c, k, k, ho * wo * n)
+    for p in range(k):
+        cols[:, p] = r[:, :, p * wo * n:(p + ho) * wo * n]
+    return cols.reshape(c * k * k, ho * wo * n)
+
+
+def _col2im_stride1(dcols, x_shape, k, pad):
+    """The adjoint of :func:`_im2col_stride1`, its two passes in reverse, adding: (C*k*k, H'*W'*n) -> (n, C, H, W)."""
+    n, c, h, w = x_shape
+    hp, wp = h + 2 * pad, w + 2 * pad
+    ho, wo = hp - k + 1, wp - k + 1
+    d = dcols.reshape(c, k, k, ho * wo * n)
+    r = np.zeros((c, k, hp * wo * n), dtype=dcols.dtype)
+    for p in range(k):
+        r[:, :, p * wo * n:(p + ho) * wo * n] += d[:, p]
+    r = r.reshape(c, k, hp, wo, n)
+    xp = np.zeros((c, hp, wp, n), dtype=dcols.dtype)
+    for q in range(k):
+        xp[:, :, q:q + wo] += r[:, q]
+    return xp.transpose(3, 0, 1, 2)[:, :, pad:pad + h, pad:pad + w]
