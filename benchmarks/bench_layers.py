@@ -17,8 +17,9 @@ weight decay 5e-4, biases at twice the learning rate as in Caffe's nets): LeNet 
 64 1x28x28 images, cifar10_quick with 100 3x32x32. With two threads the steps are timed twice:
 with two BLAS threads, and split across two replicas of the net with one BLAS thread each
 (``course_lib.replicas``; ``SGDSolver.train`` picks whichever is faster).
-With one thread the clock is the CPU time of the process; with two it has to be the wall clock
-(CPU time adds up both threads), so those figures also count time lost to other jobs.
+With one thread the clock is the CPU time of the process and the cases of a row alternate; with
+two it has to be the wall clock (CPU time adds up both threads), so those figures also count time
+lost to other jobs, and the cases of a row run one after the other (see ``median_times``).
 
 OpenBLAS picks its kernel from the CPU unless ``OPENBLAS_CORETYPE`` says otherwise; when that
 variable is set, the whole benchmark runs a second time in a subprocess without it (and without
@@ -68,7 +69,18 @@ CLOCK = time.process_time
 def median_times(fns, repeats, budget_seconds=20.0):
     """{name: fn} -> {name: median seconds} over ``repeats`` calls (at least 3 once the budget
     is spent). Calls alternate between the functions, so a slow spell of a shared machine hits
-    all of them alike; one warm-up call each first."""
+    all of them alike; one warm-up call each first.
+
+    With more than one thread they run one function at a time instead, after a second's pause:
+    the idle threads of OpenBLAS and of torch's OpenMP pool spin for a while after each call and
+    would take a core from whatever runs next (measured: two replicas at 149 ms per
+    cifar10_quick step when interleaved with torch, 104-106 ms alone)."""
+    if THREADS > 1 and len(fns) > 1:
+        out = {}
+        for name, fn in fns.items():
+            time.sleep(1.0)
+            out.update(median_times({name: fn}, repeats, budget_seconds))
+        return out
     for fn in fns.values():
         fn()
     times = {name: [] for name in fns}
