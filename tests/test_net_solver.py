@@ -246,10 +246,18 @@ def test_thread_tuner_respects_an_explicit_thread_count(monkeypatch):
     assert ThreadTuner().candidates == []
 
 
-def test_thread_tuner_keeps_the_fastest_plan_and_restores_the_blas_setting():
+def _no_thread_settings(monkeypatch):
+    """The tuner stays off when the environment fixes BLAS threads; other tests (Dask's nanny)
+    may have set them in this process."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_thread_tuner_keeps_the_fastest_plan_and_restores_the_blas_setting(monkeypatch):
     import time
 
     from course_lib import threads
+    _no_thread_settings(monkeypatch)
     if not threads.ThreadTuner().candidates:
         pytest.skip("needs threadpoolctl and more than one core")
     tuner = threads.ThreadTuner(trials=2, recheck=3)
@@ -273,10 +281,11 @@ def test_thread_tuner_keeps_the_fastest_plan_and_restores_the_blas_setting():
     assert tuner.threads is None and tuner.replicas == 1
 
 
-def test_thread_tuner_stops_trying_much_slower_plans():
+def test_thread_tuner_stops_trying_much_slower_plans(monkeypatch):
     import time
 
     from course_lib import threads
+    _no_thread_settings(monkeypatch)
     tuner = threads.ThreadTuner(trials=3)
     if not tuner.candidates:
         pytest.skip("needs threadpoolctl and more than one core")
