@@ -68,13 +68,18 @@ def bwrap_command(worker_dir: str, cmd: list[str], limits, env: dict, info_fd: i
     for p in SYSTEM:  # merged-/usr systems: /bin -> usr/bin and so on
         if os.path.islink(p):
             args += ["--symlink", os.readlink(p), p]
+    # A folder under /tmp or /dev/shm (a venv in a course kept in /tmp) is bound after the private
+    # tmpfs is mounted there; bound before, the tmpfs would hide it and the worker could not start.
+    private = ("/tmp", "/dev/shm")
+    late = [p for p in readonly_paths() if any(p == d or p.startswith(d + "/") for d in private)]
     for p in readonly_paths():
-        args += ["--ro-bind", p, p]
+        if p not in late:
+            args += ["--ro-bind", p, p]
     disk = str(limits.disk_mb * 1024 * 1024)
     args += ["--proc", "/proc", "--dev", "/dev",
              "--size", disk, "--tmpfs", "/tmp", "--size", str(64 * 1024 * 1024), "--tmpfs", "/dev/shm",
              "--ro-bind", worker_dir, INSIDE, "--chdir", "/tmp"]
-    for p in extra_ro:
+    for p in [*late, *extra_ro]:
         args += ["--ro-bind", p, p]
     args += ["--remount-ro", "/"]  # the root tmpfs bwrap builds: no unlimited writable place
     for key, value in env.items():

@@ -322,3 +322,17 @@ def test_without_cgroups_the_watchdog_holds_the_same_limits(tmp_path):
     assert scores == {"fork_bomb": (1.0, 3.0), "memory_bomb": (1.0, 3.0), "honest": (3.0, 3.0)}, scores
     said = _text(_outputs(course, "fork_bomb", "halve")) + _text(_outputs(course, "memory_bomb", "halve"))
     assert "limit" in said, said
+
+
+def test_a_venv_under_tmp_is_bound_after_the_private_tmp(monkeypatch):
+    """A course kept under /tmp: its venv must be bound after the worker's private /tmp tmpfs is
+    mounted, or the tmpfs hides it and no worker starts (found by a clone in /tmp)."""
+    from grader import sandbox, settings
+    monkeypatch.setattr(sandbox, "readonly_paths", lambda: ["/usr", "/tmp/course/.venv", "/dev/shm/x"])
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/bwrap")
+    args = sandbox.bwrap_command("/srv/worker", ["python"], settings.Limits(), {})
+    binds = {args[i + 1]: i for i, a in enumerate(args) if a == "--ro-bind"}
+    tmpfs = {args[i + 1]: i for i, a in enumerate(args) if a == "--tmpfs"}
+    assert binds["/usr"] < tmpfs["/tmp"]
+    assert binds["/tmp/course/.venv"] > tmpfs["/tmp"] and binds["/dev/shm/x"] > tmpfs["/dev/shm"]
+    assert args.index("--remount-ro") > max(binds.values())
