@@ -12,13 +12,23 @@ from traitlets import Integer, Unicode
 HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
 
+def inert_markdown(text: str) -> str:
+    """A student's written answer as markdown that can hold no HTML: every "<" becomes "&lt;".
+    formgrader and the feedback render answers with nbconvert, which passes raw HTML through, so
+    ``<img src=x onerror=...>`` in an answer would run script in the instructor's browser, logged
+    in to the server that holds the gradebook. Without "<" no tag can open; "a < b" and math
+    still read the same, since the browser shows &lt; as "<"."""
+    return text.replace("<", "&lt;")
+
+
 class RebuildFromRelease(NbGraderPreprocessor):
     """Grade only the student's answers: rebuild the submission from the released
     notebook, taking from the submission nothing but the source of its solution cells
     (matched by grade_id).  Edited, deleted, reordered or added cells therefore do not
     matter: tests, setup and text always come from the release (and nbgrader's
     OverwriteCells then puts the hidden tests back from the gradebook).  A deleted
-    solution cell is graded as the release's empty stub."""
+    solution cell is graded as the release's empty stub.  Written (markdown) answers are
+    made inert (:func:`inert_markdown`): an instructor reads them in formgrader."""
 
     release_directory = Unicode(
         "", help="Folder of released assignments, relative to the course root "
@@ -38,6 +48,8 @@ class RebuildFromRelease(NbGraderPreprocessor):
         for cell in release.cells:
             if utils.is_solution(cell) and cell.metadata["nbgrader"]["grade_id"] in answers:
                 cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+                if cell.cell_type == "markdown":
+                    cell.source = inert_markdown(cell.source)
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         return release, resources

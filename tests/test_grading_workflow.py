@@ -301,3 +301,41 @@ def test_grades_export_to_canvas_and_moodle_csv(tmp_path):
     moodle = out["moodle"]
     assert moodle[0] == ["Username", TINY]
     assert {r[0]: r[1] for r in moodle[1:]} == {"amy": "3", "bo": "1", "cy": ""}
+
+
+def test_a_written_answer_cannot_put_html_into_formgrader_or_feedback(tmp_path):
+    """A markdown answer is shown to the instructor in formgrader (nbconvert HTML, raw HTML passed
+    through): a tag in it would run script in a browser logged in to the gradebook's server."""
+    from html.parser import HTMLParser
+
+    from nbconvert import HTMLExporter
+
+    from grader.preprocessors import RebuildFromRelease
+
+    def answer_cell(source):
+        cell = nbformat.v4.new_markdown_cell(source)
+        cell.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False, "points": 4,
+                                     "grade_id": "conclusion", "schema_version": 3}
+        return cell
+
+    (tmp_path / "ex" ).mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[answer_cell("YOUR ANSWER HERE")]), str(tmp_path / "ex" / "nb.ipynb"))
+    attack = ('The deep net wins: $a < b$ and 3 < 4.\n\n<img src=x onerror="fetch(\'/api/contents\')">'
+              '<script>alert(1)</script><iframe src="javascript:alert(2)"></iframe>')
+    submitted = nbformat.v4.new_notebook(cells=[answer_cell(attack)])
+    rebuilt, _ = RebuildFromRelease(release_directory=str(tmp_path)).preprocess(
+        submitted, {"nbgrader": {"assignment": "ex", "notebook": "nb"}})
+    html, _ = HTMLExporter().from_notebook_node(rebuilt)
+
+    class Tags(HTMLParser):
+        found = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, dict(attrs)))
+
+    parser = Tags()
+    parser.feed(html)
+    assert not [t for t, a in parser.found if t in ("img", "iframe") or any(k.startswith("on") for k in a)]
+    assert "alert(1)" not in "".join(a.get("src", "") for t, a in parser.found if t == "script")
+    assert html.count("<script>alert(1)") == 0
+    assert "The deep net wins" in html and "3 &lt; 4" in html  # the answer is still there, as text
