@@ -66,11 +66,11 @@ class Replicas:
         losses = [_forward_backward(self.net, x[parts[0]], labels[parts[0]])]
         losses += [f.result() for f in futures]  # re-raises a replica's exception here
         weights = [(p.stop - p.start) / n_total for p in parts]
-        mine = self.net.params()
-        for name, blob in mine.items():
+        theirs = [c.params() for c in self.copies]
+        for name, blob in self.net.params().items():
             blob.diff *= weights[0]
-            for c, w in zip(self.copies, weights[1:]):
-                blob.diff += w * c.params()[name].diff
+            for params, w in zip(theirs, weights[1:]):
+                blob.diff += w * params[name].diff
         return float(sum(w * loss for w, loss in zip(weights, losses)))
 
     def close(self):

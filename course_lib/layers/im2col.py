@@ -144,8 +144,8 @@ def _im2col_stride1(x, k, pad, out, rows):
     Pass 2, down the columns: cols[c, p, q, (y, x, n)] = rows[c, q, (y + p, x, n)]: for each p one
     copy of contiguous runs of H'*W'*n numbers, because (y + p, x, n) is a shift of the flat index.
     """
-    n, c, h, w = x.shape
-    hp, ho, wo = h + 2 * pad, h + 2 * pad - k + 1, w + 2 * pad - k + 1
+    n, c, h, w, ho, wo = _sizes(x.shape, k, 1, pad)
+    hp = h + 2 * pad
     xp = np.pad(x.transpose(1, 2, 3, 0), [(0, 0), (pad, pad), (pad, pad), (0, 0)])  # (C, Hp, Wp, n)
     r = rows[:c * k * hp * wo * n].reshape(c, k, hp, wo, n)
     for q in range(k):
@@ -159,9 +159,8 @@ def _im2col_stride1(x, k, pad, out, rows):
 
 def _col2im_stride1(dcols, x_shape, k, pad):
     """The adjoint of :func:`_im2col_stride1`, its two passes in reverse, adding: (C*k*k, H'*W'*n) -> (n, C, H, W)."""
-    n, c, h, w = x_shape
+    n, c, h, w, ho, wo = _sizes(x_shape, k, 1, pad)
     hp, wp = h + 2 * pad, w + 2 * pad
-    ho, wo = hp - k + 1, wp - k + 1
     d = dcols.reshape(c, k, k, ho * wo * n)
     r = np.zeros((c, k, hp * wo * n), dtype=dcols.dtype)
     for p in range(k):

@@ -67,7 +67,7 @@ def window_max(xp, k, stride, top_hw):
     # int32 while xp is small enough: half the memory traffic of int64.
     itype = np.int32 if xp.size < 2**31 else np.int64
     winner = (np.arange(k, dtype=itype).reshape(k, 1) * wp + np.arange(k, dtype=itype)).ravel()[arg]
-    winner += (stride * np.arange(ho, dtype=itype).reshape(ho, 1) * wp + stride * np.arange(wo, dtype=itype)).astype(itype)
+    winner += stride * np.arange(ho, dtype=itype).reshape(ho, 1) * wp + stride * np.arange(wo, dtype=itype)
     winner += np.arange(n * c, dtype=itype).reshape(n, c, 1, 1) * itype(hp * wp)
     return top, winner
 
