@@ -13,12 +13,14 @@ HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
 
 def inert_markdown(text: str) -> str:
-    """A student's written answer as markdown that can hold no HTML: every "<" becomes "&lt;".
-    formgrader and the feedback render answers with nbconvert, which passes raw HTML through, so
-    ``<img src=x onerror=...>`` in an answer would run script in the instructor's browser, logged
-    in to the server that holds the gradebook. Without "<" no tag can open; "a < b" and math
-    still read the same, since the browser shows &lt; as "<"."""
-    return text.replace("<", "&lt;")
+    """A student's written answer as markdown that can hold no HTML and no link: every "<"
+    becomes "&lt;" and every "[" "&#91;". formgrader and the feedback render answers with
+    nbconvert, which passes raw HTML through and keeps ``javascript:`` link targets, so
+    ``<img src=x onerror=...>`` or ``[see](javascript:...)`` in an answer would run script in the
+    instructor's browser, logged in to the server that holds the gradebook. Without a literal
+    "<" no tag or autolink can open, and without a literal "[" no link, image or link reference;
+    the browser still shows "<" and "[" (inside $...$ math they show as the entity: see README)."""
+    return text.replace("<", "&lt;").replace("[", "&#91;")
 
 
 class RebuildFromRelease(NbGraderPreprocessor):

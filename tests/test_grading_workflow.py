@@ -321,7 +321,9 @@ def test_a_written_answer_cannot_put_html_into_formgrader_or_feedback(tmp_path):
     (tmp_path / "ex" ).mkdir()
     nbformat.write(nbformat.v4.new_notebook(cells=[answer_cell("YOUR ANSWER HERE")]), str(tmp_path / "ex" / "nb.ipynb"))
     attack = ('The deep net wins: $a < b$ and 3 < 4.\n\n<img src=x onerror="fetch(\'/api/contents\')">'
-              '<script>alert(1)</script><iframe src="javascript:alert(2)"></iframe>')
+              '<script>alert(1)</script><iframe src="javascript:alert(2)"></iframe>\n\n'
+              '[the table](javascript:alert(3)) [case](JaVaScRiPt:alert(4)) ![plot](javascript:alert(5)) '
+              '[entity](&#106;avascript:alert(6)) [ref][c] <javascript:alert(7)>\n\n[c]: javascript:alert(8)')
     submitted = nbformat.v4.new_notebook(cells=[answer_cell(attack)])
     rebuilt, _ = RebuildFromRelease(release_directory=str(tmp_path)).preprocess(
         submitted, {"nbgrader": {"assignment": "ex", "notebook": "nb"}})
@@ -336,6 +338,12 @@ def test_a_written_answer_cannot_put_html_into_formgrader_or_feedback(tmp_path):
     parser = Tags()
     parser.feed(html)
     assert not [t for t, a in parser.found if t in ("img", "iframe") or any(k.startswith("on") for k in a)]
+    cell = html[html.index("The deep net wins"):]
+    links = Tags()
+    links.found = []
+    links.feed(cell)
+    assert not [a for _, a in links.found if any(":" in (a.get(k) or "") and "javascript" in (a.get(k) or "").lower()
+                                                for k in ("href", "src"))], links.found
     assert "alert(1)" not in "".join(a.get("src", "") for t, a in parser.found if t == "script")
     assert html.count("<script>alert(1)") == 0
     assert "The deep net wins" in html and "3 &lt; 4" in html  # the answer is still there, as text
