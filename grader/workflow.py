@@ -310,19 +310,12 @@ class Course:
         return mutation.read(self.path("solutions", aid, aid + ".ipynb"))
 
     # -- results -------------------------------------------------------------------------
-    def scores(self, aid: str) -> dict:
-        """student -> (score, max_score) from the gradebook."""
+    def scores(self, aid: str, automatic: bool = False) -> dict:
+        """student -> (score, max_score) from the gradebook; with `automatic`, only the points the
+        tests decide (nbgrader's code score), without written answers graded by hand."""
         from nbgrader.api import Gradebook
         with Gradebook(self.db_url()) as gb:
-            return {s.student.id: (s.score, s.max_score)
-                    for s in gb.find_assignment(aid).submissions}
-
-    def auto_scores(self, aid: str) -> dict:
-        """student -> (automatic score, its maximum): the points the tests decide, without the
-        written answers an instructor grades by hand."""
-        from nbgrader.api import Gradebook
-        with Gradebook(self.db_url()) as gb:
-            return {s.student.id: (s.code_score, s.max_code_score)
+            return {s.student.id: (s.code_score, s.max_code_score) if automatic else (s.score, s.max_score)
                     for s in gb.find_assignment(aid).submissions}
 
     def test_results(self, student: str, aid: str) -> dict:
@@ -488,7 +481,7 @@ def mutation_suite(aids, root: str, jobs: int = 2, timeout: int = 20, feedback: 
     with ThreadPoolExecutor(jobs) as pool:
         for secs in pool.map(grade, courses):
             seconds.update(secs)
-    scores = {id(c): {aid: c.auto_scores(aid) for aid in aids} for c in courses}
+    scores = {id(c): {aid: c.scores(aid, automatic=True) for aid in aids} for c in courses}
     results = {aid: {} for aid in aids}
     for (aid, student), course in where.items():
         score, max_score = scores[id(course)][aid].get(student, (None, None))
